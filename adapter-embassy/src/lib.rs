@@ -1,0 +1,3 @@
+//! picoauth over embassy-net (being written).
+#![no_std]
+#![forbid(unsafe_code)]

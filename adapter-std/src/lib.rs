@@ -1,0 +1,1 @@
+//! picoauth on std: real HTTPS token exchanges over rustls.

@@ -1,0 +1,2 @@
+//! The `picoauth` command.
+fn main() {}

@@ -1,0 +1,72 @@
+//! Errors of the request side.
+
+use core::fmt;
+
+/// Why a token request could not be encoded.
+///
+/// On every error the output buffer is left untouched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EncodeError {
+    /// The output buffer is too small; `needed` bytes would have been written.
+    BufferTooSmall {
+        /// The exact number of bytes the encoding needs.
+        needed: usize,
+    },
+    /// The token URL is not of the form `https://host[:port]/path`.
+    InvalidUrl,
+    /// The URL is `http://` for a host that is not a loopback address.
+    InsecureUrl,
+    /// The host holds a character that cannot appear in a `Host` header.
+    InvalidHost,
+    /// The path holds a control character, a space or a `#`.
+    InvalidPath,
+    /// A header value (the `User-Agent`) holds CR, LF, NUL or another control character.
+    InvalidHeaderValue,
+    /// A required value is empty; `what` names it (`"code"`, `"client_id"`, …).
+    Empty {
+        /// The parameter's name.
+        what: &'static str,
+    },
+    /// A parameter name or value is longer than [`MAX_VALUE_LEN`](crate::request::MAX_VALUE_LEN).
+    ValueTooLong {
+        /// The parameter's name.
+        what: &'static str,
+    },
+    /// An extra parameter has an empty name or repeats one picoauth already sends.
+    InvalidExtraParam,
+    /// The grant is not one the provider supports (Slack has no client credentials).
+    UnsupportedGrant,
+}
+
+impl EncodeError {
+    /// A short static description.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::BufferTooSmall { .. } => "output buffer too small",
+            Self::InvalidUrl => "token URL is not https://host[:port]/path",
+            Self::InsecureUrl => "http:// is allowed only for loopback hosts",
+            Self::InvalidHost => "invalid character in host",
+            Self::InvalidPath => "invalid character in path",
+            Self::InvalidHeaderValue => "control character in header value",
+            Self::Empty { .. } => "required value is empty",
+            Self::ValueTooLong { .. } => "value too long",
+            Self::InvalidExtraParam => "extra parameter is empty or repeats a standard one",
+            Self::UnsupportedGrant => "grant not supported by this provider",
+        }
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BufferTooSmall { needed } => write!(f, "output buffer too small: {needed} bytes needed"),
+            Self::Empty { what } => write!(f, "{what} is empty"),
+            Self::ValueTooLong { what } => write!(f, "{what} is too long"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}

@@ -1,0 +1,1 @@
+//! JSON token and error bodies (being written).

@@ -1,0 +1,1 @@
+//! Integration tests for picoauth live in `tests/tests/`; fixtures in `tests/fixtures/`.
