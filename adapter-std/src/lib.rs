@@ -1,1 +1,73 @@
-//! picoauth on std: real HTTPS token exchanges over rustls.
+//! picoauth on std: real HTTPS token exchanges over rustls, for servers and for the
+//! `picoauth` command.
+//!
+//! - [`Client`]: blocking, over `std::net::TcpStream` + rustls.
+//! - [`asynch::Client`]: async, over tokio + tokio-rustls (feature `tokio`, on by default).
+//! - [`OwnedOutcome`] / [`TokenSet`]: owned results with `expires_at`, redacted
+//!   `Debug`, and `serde::Serialize` for storage.
+//! - [`local_provider`]: the built-in HTTPS provider behind `picoauth demo` and the tests.
+//!
+//! Both clients drive the core's sans-IO exchange; there is no second HTTP
+//! implementation. Neither follows redirects, and certificate checks cannot be
+//! switched off.
+//!
+//! ```no_run
+//! use picoauth::provider::SLACK_V2;
+//! use picoauth::request::{ClientAuth, Grant, TokenRequest};
+//!
+//! let secret = std::env::var("SLACK_CLIENT_SECRET").unwrap();
+//! let client = picoauth_std::Client::new().unwrap();
+//! let req = TokenRequest::new(&SLACK_V2, ClientAuth::basic("111.222", secret.as_str().into()), Grant::authorization_code("ccdaa72ad"));
+//! match client.exchange(&req).unwrap() {
+//!     picoauth_std::OwnedOutcome::Token { tokens, .. } => println!("got {:?}", tokens.access_token),
+//!     other => eprintln!("refused: {other:?}"),
+//! }
+//! ```
+
+use std::io;
+
+pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use owned::{OwnedOutcome, Secret, TokenSet};
+pub use tls::{TlsConfigError, Trust};
+
+#[cfg(feature = "tokio")]
+pub mod asynch;
+pub mod cli;
+mod cli_demo;
+pub mod client;
+pub mod local_provider;
+pub mod owned;
+pub mod tls;
+
+/// Why an exchange failed (a provider's refusal is not an error: see [`OwnedOutcome`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The TCP connection could not be made.
+    Connect(io::Error),
+    /// A connect, read or overall deadline passed.
+    Timeout,
+    /// TLS failed: an unknown CA, a wrong host name, an expired certificate, …
+    Tls(rustls::Error),
+    /// The host is not a valid DNS name or IP address for TLS.
+    InvalidHostName,
+    /// The connection failed after it was made.
+    Io(io::Error),
+    /// The core refused the request or the response.
+    Exchange(picoauth::exchange::ExchangeError<()>),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Connect(e) => write!(f, "cannot connect: {e}"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Tls(e) => write!(f, "TLS: {e}"),
+            Self::InvalidHostName => f.write_str("invalid host name for TLS"),
+            Self::Io(e) => write!(f, "connection: {e}"),
+            Self::Exchange(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,190 @@
+//! What an exchange needs from the caller: a trust anchor, a clock, timeouts and buffers.
+
+use core::marker::PhantomData;
+
+use embassy_time::Duration;
+use embedded_tls::MaxFragmentLength;
+
+/// The size of embedded-tls's read buffer for full TLS records: 2^14 bytes of plaintext
+/// plus 256 bytes of record overhead. A server that does not honour
+/// `max_fragment_length` may send records this large, so this is the safe size.
+pub const TLS_READ_BUF_LEN: usize = 16_640;
+
+/// A write buffer that holds the ClientHello and a whole token request in one record.
+///
+/// embedded-tls splits larger writes into several records, and encodes the handshake
+/// in the larger of the two TLS buffers.
+pub const TLS_WRITE_BUF_LEN: usize = 2048;
+
+/// The TCP receive buffer (the receive window) of the socket.
+pub const TCP_RX_BUF_LEN: usize = 4096;
+
+/// The TCP transmit buffer of the socket.
+pub const TCP_TX_BUF_LEN: usize = 2048;
+
+/// The buffer that holds the HTTP request, then the whole HTTP response, which the
+/// returned [`Outcome`](picoauth::exchange::Outcome) borrows.
+/// Slack's largest documented answer fits in 2 KiB.
+pub const EXCHANGE_BUF_LEN: usize = 4096;
+
+/// The most bytes of server certificate chain kept between the `Certificate` and
+/// `CertificateVerify` handshake messages. This lives inside the exchange future.
+#[cfg(not(feature = "rsa"))]
+pub const MAX_CERT_CHAIN_LEN: usize = 4096;
+/// The most bytes of server certificate chain kept between the `Certificate` and
+/// `CertificateVerify` handshake messages. This lives inside the exchange future;
+/// RSA chains are larger.
+#[cfg(feature = "rsa")]
+pub const MAX_CERT_CHAIN_LEN: usize = 8192;
+
+/// Wall-clock time for certificate validity checks.
+///
+/// embedded-tls asks for the time through a function without a receiver, so the clock
+/// is a type: on firmware, read the RTC (or an SNTP-synchronised counter) here.
+/// There is no way to skip the date check: a device without a clock must get the time
+/// from somewhere first.
+pub trait UnixClock {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    fn now() -> u64;
+}
+
+/// Timeouts for each step of an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timeouts {
+    /// The DNS lookup.
+    pub dns: Duration,
+    /// The TCP connect.
+    pub connect: Duration,
+    /// The whole TLS handshake (ECDSA verification on a Cortex-M4 takes a few hundred ms).
+    pub handshake: Duration,
+    /// Each read of the response, and each write of the request.
+    pub read: Duration,
+    /// Sending `close_notify` and the TCP FIN (or RST) at the end; never an error.
+    pub close: Duration,
+}
+
+impl Timeouts {
+    /// 10 s for DNS and connect, 20 s for the handshake, 10 s per read, 2 s to close.
+    pub const DEFAULT: Self = Self {
+        dns: Duration::from_secs(10),
+        connect: Duration::from_secs(10),
+        handshake: Duration::from_secs(20),
+        read: Duration::from_secs(10),
+        close: Duration::from_secs(2),
+    };
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// How to reach and trust the token endpoint.
+///
+/// Certificate verification is always on: the server's chain must end at
+/// `trust_anchor`, its leaf must name the endpoint's host, and every certificate must be
+/// within its dates according to the clock `C`.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a, C: UnixClock> {
+    /// The DER-encoded X.509 certificate of the CA that issued the server's chain.
+    pub trust_anchor: &'a [u8],
+    /// Step timeouts.
+    pub timeouts: Timeouts,
+    /// Asks the server for smaller TLS records (RFC 6066). Only a server that honours it
+    /// lets the read buffer shrink from [`TLS_READ_BUF_LEN`] to the fragment length plus
+    /// 256 bytes; most large providers ignore it.
+    pub max_fragment_length: Option<MaxFragmentLength>,
+    clock: PhantomData<fn() -> C>,
+}
+
+impl<'a, C: UnixClock> Config<'a, C> {
+    /// Trusts the DER certificate `trust_anchor` and checks dates with `clock`'s type.
+    pub const fn new(trust_anchor: &'a [u8], clock: C) -> Self {
+        // The clock is a type; the value only names it.
+        core::mem::forget(clock);
+        Self {
+            trust_anchor,
+            timeouts: Timeouts::DEFAULT,
+            max_fragment_length: None,
+            clock: PhantomData,
+        }
+    }
+
+    /// Replaces the timeouts.
+    #[must_use]
+    pub const fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Asks for a maximum fragment length.
+    #[must_use]
+    pub const fn with_max_fragment_length(mut self, mfl: MaxFragmentLength) -> Self {
+        self.max_fragment_length = Some(mfl);
+        self
+    }
+}
+
+/// The buffers of one connection, owned by the caller (on firmware: in a `static`).
+///
+/// See the crate docs for the sizes; [`Storage`] holds a set of the recommended sizes.
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// TCP receive buffer ([`TCP_RX_BUF_LEN`]).
+    pub tcp_rx: &'a mut [u8],
+    /// TCP transmit buffer ([`TCP_TX_BUF_LEN`]).
+    pub tcp_tx: &'a mut [u8],
+    /// TLS record read buffer ([`TLS_READ_BUF_LEN`], or less with `max_fragment_length`).
+    pub tls_read: &'a mut [u8],
+    /// TLS record write buffer ([`TLS_WRITE_BUF_LEN`]).
+    pub tls_write: &'a mut [u8],
+}
+
+/// All buffers of one exchange at the recommended sizes: 29,184 bytes. Put it in a
+/// `static` (`static_cell::StaticCell`), not on a task's stack.
+#[derive(Debug)]
+pub struct Storage {
+    tcp_rx: [u8; TCP_RX_BUF_LEN],
+    tcp_tx: [u8; TCP_TX_BUF_LEN],
+    tls_read: [u8; TLS_READ_BUF_LEN],
+    tls_write: [u8; TLS_WRITE_BUF_LEN],
+    exchange: [u8; EXCHANGE_BUF_LEN],
+}
+
+impl Storage {
+    /// The total size of a [`Storage`] in bytes.
+    pub const LEN: usize =
+        TCP_RX_BUF_LEN + TCP_TX_BUF_LEN + TLS_READ_BUF_LEN + TLS_WRITE_BUF_LEN + EXCHANGE_BUF_LEN;
+
+    /// Zeroed buffers.
+    pub const fn new() -> Self {
+        Self {
+            tcp_rx: [0; TCP_RX_BUF_LEN],
+            tcp_tx: [0; TCP_TX_BUF_LEN],
+            tls_read: [0; TLS_READ_BUF_LEN],
+            tls_write: [0; TLS_WRITE_BUF_LEN],
+            exchange: [0; EXCHANGE_BUF_LEN],
+        }
+    }
+
+    /// The connection buffers and the exchange buffer.
+    pub fn split(&mut self) -> (Buffers<'_>, &mut [u8]) {
+        (
+            Buffers {
+                tcp_rx: &mut self.tcp_rx,
+                tcp_tx: &mut self.tcp_tx,
+                tls_read: &mut self.tls_read,
+                tls_write: &mut self.tls_write,
+            },
+            &mut self.exchange,
+        )
+    }
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,157 @@
+//! The errors of an exchange over embassy-net.
+
+use core::fmt;
+
+use embedded_tls::TlsError;
+use picoauth::exchange::ExchangeError;
+
+/// Which step of an exchange ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Stage {
+    /// The DNS lookup of the provider's host.
+    Dns,
+    /// The TCP connect.
+    Connect,
+    /// The TLS 1.3 handshake, certificate checks included.
+    Handshake,
+    /// One read or write of the token exchange.
+    Read,
+}
+
+impl Stage {
+    /// A short lowercase name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "DNS lookup",
+            Self::Connect => "TCP connect",
+            Self::Handshake => "TLS handshake",
+            Self::Read => "read",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A transport failure after the handshake, as seen by the core's exchange driver.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum IoError {
+    /// The TLS connection failed (an alert, a bad record, the socket closed or reset).
+    Tls(TlsError),
+    /// No byte came (or could be sent) within [`Timeouts::read`](crate::Timeouts::read).
+    TimedOut,
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tls(e) => write!(f, "TLS error: {e:?}"),
+            Self::TimedOut => f.write_str("timed out"),
+        }
+    }
+}
+
+impl core::error::Error for IoError {}
+
+impl embedded_io_async::Error for IoError {
+    fn kind(&self) -> embedded_io_async::ErrorKind {
+        match self {
+            Self::Tls(TlsError::Io(kind)) => *kind,
+            Self::Tls(TlsError::ConnectionClosed) => embedded_io_async::ErrorKind::ConnectionReset,
+            Self::Tls(_) => embedded_io_async::ErrorKind::Other,
+            Self::TimedOut => embedded_io_async::ErrorKind::TimedOut,
+        }
+    }
+}
+
+/// Why an exchange over embassy-net failed.
+///
+/// A provider's refusal (`invalid_code`, a 429…) is not an error: it is an
+/// [`Outcome`](picoauth::exchange::Outcome). No variant carries request or response bytes.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint is `http://`: this adapter speaks only TLS.
+    NotHttps,
+    /// The endpoint's host is an IP address: the certificate check needs a DNS name.
+    HostNotDnsName,
+    /// The DNS lookup failed.
+    Dns(embassy_net::dns::Error),
+    /// The DNS answer held no IPv4 address.
+    NoAddress,
+    /// The TCP connect failed.
+    Connect(embassy_net::tcp::ConnectError),
+    /// The TLS handshake failed. `InvalidCertificate` is an unknown CA, a wrong host name
+    /// or a certificate outside its validity dates; `InvalidSignature` a forged handshake.
+    Handshake(TlsError),
+    /// A step ran out of time.
+    Timeout(Stage),
+    /// The token exchange over the TLS connection failed: transport, HTTP or JSON.
+    Exchange(ExchangeError<IoError>),
+}
+
+impl Error {
+    /// Whether the server's certificate was refused (unknown CA, wrong name, expired,
+    /// bad signature).
+    pub const fn is_certificate_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Handshake(
+                TlsError::InvalidCertificate
+                    | TlsError::InvalidSignature
+                    | TlsError::InvalidSignatureScheme
+                    | TlsError::DecodeError
+            )
+        )
+    }
+}
+
+impl From<ExchangeError<IoError>> for Error {
+    fn from(e: ExchangeError<IoError>) -> Self {
+        match e {
+            ExchangeError::Io(IoError::TimedOut) => Self::Timeout(Stage::Read),
+            other => Self::Exchange(other),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotHttps => f.write_str("the token endpoint is not https"),
+            Self::HostNotDnsName => f.write_str("the token endpoint's host is an IP address, not a DNS name"),
+            Self::Dns(e) => write!(f, "DNS lookup failed: {e:?}"),
+            Self::NoAddress => f.write_str("DNS answer has no IPv4 address"),
+            Self::Connect(e) => write!(f, "TCP connect failed: {e:?}"),
+            Self::Handshake(e) => write!(f, "TLS handshake failed: {e:?}"),
+            Self::Timeout(stage) => write!(f, "{stage} timed out"),
+            Self::Exchange(e) => write!(f, "token exchange failed: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Error {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::NotHttps => defmt::write!(f, "NotHttps"),
+            Self::HostNotDnsName => defmt::write!(f, "HostNotDnsName"),
+            Self::Dns(e) => defmt::write!(f, "Dns({})", e),
+            Self::NoAddress => defmt::write!(f, "NoAddress"),
+            Self::Connect(e) => defmt::write!(f, "Connect({})", e),
+            Self::Handshake(e) => defmt::write!(f, "Handshake({})", e),
+            Self::Timeout(s) => defmt::write!(f, "Timeout({})", s),
+            // The core's ExchangeError carries no body bytes, so its Debug is safe to log.
+            Self::Exchange(e) => defmt::write!(f, "Exchange({})", defmt::Debug2Format(e)),
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The blocking HTTPS client: `std::net::TcpStream` + rustls, driven by the core's
+//! exchange driver through `embedded-io` adapters. It moves bytes, nothing more.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use embedded_io_adapters::std::FromStd;
+use picoauth::exchange::{self, ExchangeError, Outcome};
+use picoauth::provider::Endpoint;
+use picoauth::request::TokenRequest;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+
+use crate::owned::OwnedOutcome;
+use crate::tls::{TlsConfigError, Trust};
+use crate::Error;
+
+/// Honours `Retry-After` on HTTP 429 (and Slack's `ratelimited`), within limits.
+///
+/// Off by default: a token exchange that silently sleeps surprises callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (so 1 means no retry).
+    pub max_attempts: u32,
+    /// The longest the exchange may take, waits included; a `Retry-After` that would
+    /// pass it is not waited for and the rate-limited outcome is returned.
+    pub max_total: Duration,
+    /// The wait when the provider sent no `Retry-After`.
+    pub default_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            max_total: Duration::from_secs(30),
+            default_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Settings of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    trust: Trust,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    total_timeout: Duration,
+    max_response_bytes: usize,
+    retry: Option<RetryPolicy>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            trust: Trust::public(),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(15),
+            total_timeout: Duration::from_secs(30),
+            max_response_bytes: 64 * 1024,
+            retry: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Also trust the CA certificates in `pem` (a private endpoint's CA).
+    ///
+    /// # Errors
+    /// When `pem` holds no certificate.
+    pub fn add_ca_pem(mut self, pem: &[u8]) -> Result<Self, TlsConfigError> {
+        self.trust.add_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Trust only the CA certificates in `pem`, not the bundled public roots.
+    ///
+    /// # Errors
+    /// When `pem` holds no certificate.
+    pub fn only_ca_pem(mut self, pem: &[u8]) -> Result<Self, TlsConfigError> {
+        self.trust = Trust::only_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Time allowed to establish the TCP connection (per address tried).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Time allowed for any one read or write.
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+
+    /// Time allowed for a whole exchange (connect, TLS, request, response).
+    pub fn total_timeout(mut self, t: Duration) -> Self {
+        self.total_timeout = t;
+        self
+    }
+
+    /// The largest response accepted, head included (default 64 KiB).
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Retries rate-limited exchanges per `policy`.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    pub(crate) fn into_parts(self) -> (Trust, Duration, Duration, usize) {
+        (self.trust, self.connect_timeout, self.total_timeout, self.max_response_bytes)
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// When the TLS configuration is refused.
+    pub fn build(self) -> Result<Client, TlsConfigError> {
+        Ok(Client {
+            tls: self.trust.client_config()?,
+            settings: Settings {
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                total_timeout: self.total_timeout,
+                max_response_bytes: self.max_response_bytes,
+                retry: self.retry,
+            },
+            pool: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    total_timeout: Duration,
+    max_response_bytes: usize,
+    retry: Option<RetryPolicy>,
+}
+
+/// A blocking token-exchange client. Cheap to share across threads (`&Client`); it
+/// keeps one idle connection per host and port for reuse.
+///
+/// It never follows redirects, and certificate checks cannot be turned off.
+pub struct Client {
+    tls: Arc<ClientConfig>,
+    settings: Settings,
+    pool: Mutex<HashMap<(String, u16), Conn>>,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the bundled public roots and default timeouts.
+    ///
+    /// # Errors
+    /// When the TLS configuration is refused (never with the defaults).
+    pub fn new() -> Result<Self, TlsConfigError> {
+        ClientBuilder::default().build()
+    }
+
+    /// Settings for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Exchanges `req` at its provider's token endpoint and returns an owned outcome.
+    ///
+    /// # Errors
+    /// Transport, TLS, timeout or malformed-response failures. A provider's refusal
+    /// is an `Ok` outcome, not an error.
+    pub fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
+        self.exchange_with(req, |o| OwnedOutcome::from_outcome(o, req.provider().kind))
+    }
+
+    /// Exchanges `req` and hands the borrowed outcome to `f` (no copies).
+    ///
+    /// # Errors
+    /// As [`exchange`](Self::exchange).
+    pub fn exchange_with<R>(&self, req: &TokenRequest<'_>, f: impl FnOnce(&Outcome<'_>) -> R) -> Result<R, Error> {
+        let start = Instant::now();
+        let mut attempt = 1u32;
+        let mut buf = vec![0u8; self.settings.max_response_bytes];
+        loop {
+            let outcome = self.exchange_once(req, &mut buf, start)?;
+            // Decide on a retry without holding the borrow of `buf`.
+            let wait = match (&outcome, self.settings.retry) {
+                (Outcome::RateLimited { retry_after, .. }, Some(policy)) if attempt < policy.max_attempts => {
+                    let wait = match retry_after {
+                        Some(picoauth::http::response::RetryAfter::Seconds(s)) => Duration::from_secs(u64::from(*s)),
+                        _ => policy.default_wait,
+                    };
+                    (start.elapsed() + wait < policy.max_total).then_some(wait)
+                }
+                _ => None,
+            };
+            match wait {
+                Some(w) => {
+                    drop(outcome);
+                    std::thread::sleep(w);
+                    attempt += 1;
+                }
+                None => return Ok(f(&outcome)),
+            }
+        }
+    }
+
+    fn exchange_once<'b>(&self, req: &TokenRequest<'_>, buf: &'b mut [u8], start: Instant) -> Result<Outcome<'b>, Error> {
+        let ep = req.provider().endpoint;
+        let key = (ep.host_name().to_owned(), ep.port);
+        let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
+        let deadline = start + self.settings.total_timeout;
+        let (mut conn, reused) = match pooled {
+            Some(c) => (c, true),
+            None => (self.connect(&ep, deadline)?, false),
+        };
+        conn.deadline = deadline;
+        // A stale keep-alive connection fails at once; a fresh one is tried then.
+        // Only a reused connection is retried, and only when nothing came back.
+        let first = run(&mut conn, req, buf);
+        let result = match first {
+            Err(ref e) if reused && is_stale(e) => {
+                conn = self.connect(&ep, deadline)?;
+                run(&mut conn, req, buf)
+            }
+            _ => first,
+        };
+        match result {
+            Ok((outcome, keep_alive)) => {
+                if keep_alive {
+                    if let Ok(mut p) = self.pool.lock() {
+                        p.insert(key, conn);
+                    }
+                }
+                Ok(outcome)
+            }
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    fn connect(&self, ep: &Endpoint<'_>, deadline: Instant) -> Result<Conn, Error> {
+        let addrs = (ep.host_name(), ep.port).to_socket_addrs().map_err(Error::Connect)?;
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "host name resolved to no address");
+        let mut tcp = None;
+        for addr in addrs {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            match TcpStream::connect_timeout(&addr, self.settings.connect_timeout.min(left)) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = e,
+            }
+        }
+        let tcp = match tcp {
+            Some(t) => t,
+            None if last.kind() == io::ErrorKind::TimedOut => return Err(Error::Timeout),
+            None => return Err(Error::Connect(last)),
+        };
+        tcp.set_nodelay(true).map_err(Error::Connect)?;
+        let stream = if ep.tls {
+            let name = ServerName::try_from(ep.host_name().to_owned()).map_err(|_| Error::InvalidHostName)?;
+            let tls = ClientConnection::new(self.tls.clone(), name).map_err(Error::Tls)?;
+            Stream::Tls(Box::new(StreamOwned::new(tls, tcp)))
+        } else {
+            // `Endpoint::parse` only allows plain HTTP for loopback hosts.
+            Stream::Plain(tcp)
+        };
+        Ok(Conn {
+            stream,
+            read_timeout: self.settings.read_timeout,
+            deadline,
+        })
+    }
+}
+
+fn run<'b>(
+    conn: &mut Conn,
+    req: &TokenRequest<'_>,
+    buf: &'b mut [u8],
+) -> Result<(Outcome<'b>, bool), ExchangeError<io::Error>> {
+    let mut io = FromStd::new(conn);
+    exchange::blocking::exchange(&mut io, req, buf)
+}
+
+fn is_stale(e: &ExchangeError<io::Error>) -> bool {
+    match e {
+        ExchangeError::Io(e) => matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+        ),
+        ExchangeError::Response(picoauth::http::response::ResponseError::Truncated) => true,
+        _ => false,
+    }
+}
+
+pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {
+    match e {
+        ExchangeError::Io(e) => map_io(e),
+        other => Error::Exchange(other.map_io(|_| ())),
+    }
+}
+
+pub(crate) fn map_io(e: io::Error) -> Error {
+    if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+        return Error::Timeout;
+    }
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return Error::Tls(tls.clone());
+    }
+    Error::Io(e)
+}
+
+enum Stream {
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(TcpStream),
+}
+
+/// A connection with per-read timeouts bounded by the exchange's deadline.
+struct Conn {
+    stream: Stream,
+    read_timeout: Duration,
+    deadline: Instant,
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match &self.stream {
+            Stream::Tls(s) => s.get_ref(),
+            Stream::Plain(s) => s,
+        }
+    }
+
+    fn arm(&self) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "exchange deadline passed"));
+        }
+        let t = Some(self.read_timeout.min(left));
+        self.tcp().set_read_timeout(t)?;
+        self.tcp().set_write_timeout(t)
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        match &mut self.stream {
+            Stream::Tls(s) => s.read(buf),
+            Stream::Plain(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        match &mut self.stream {
+            Stream::Tls(s) => s.write(buf),
+            Stream::Plain(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.arm()?;
+        match &mut self.stream {
+            Stream::Tls(s) => s.flush(),
+            Stream::Plain(s) => s.flush(),
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The accept loop, connection handling, test hooks and the hyper service.
+
+use core::convert::Infallible;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::task::{Context, Poll};
+use core::time::Duration;
+use std::collections::VecDeque;
+use std::io::Cursor;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use super::request::{HttpRequest, Reply};
+use super::state::State;
+use super::{authorize, pinterest, rfc6749, slack, AuthMethod, RequestRecord};
+
+/// Time allowed for a TLS handshake, and for the first request line.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a request head once the connection is up.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request body read.
+const MAX_BODY: usize = 64 * 1024;
+/// Largest request line the peek before hyper looks at.
+const MAX_PEEK: usize = 8 * 1024;
+
+/// State shared by the handle and the server thread.
+pub(super) struct Shared {
+    pub(super) state: Mutex<State>,
+    pub(super) log: Mutex<Vec<RequestRecord>>,
+    pub(super) served: AtomicU64,
+    pub(super) shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn record(&self, record: RequestRecord) {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(record);
+        self.served.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Resolves once shutdown was asked for (or the handle is gone).
+async fn wait_shutdown(mut rx: watch::Receiver<bool>) {
+    // An error means the sender was dropped: that is a shutdown too.
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// The server thread's body: serve until shutdown, then give connections `grace` to finish.
+pub(super) fn run(
+    runtime: tokio::runtime::Runtime,
+    listener: std::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    shared: Arc<Shared>,
+    grace: Duration,
+) {
+    runtime.block_on(async move {
+        let Ok(listener) = TcpListener::from_std(listener) else {
+            return;
+        };
+        let acceptor = TlsAcceptor::from(tls);
+        let mut connections = JoinSet::new();
+        let stop = wait_shutdown(shared.shutdown.clone());
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, _peer)) => {
+                        connections.spawn(serve_connection(tcp, acceptor.clone(), Arc::clone(&shared)));
+                    }
+                    // E.g. out of file descriptors: back off instead of spinning.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        drop(listener);
+        let _ = tokio::time::timeout(grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    });
+    // Dropping the runtime drops whatever is left.
+    drop(runtime);
+}
+
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
+    let _ = tcp.set_nodelay(true);
+    let stop = wait_shutdown(shared.shutdown.clone());
+    tokio::pin!(stop);
+    let tls = tokio::select! {
+        () = &mut stop => return,
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => match r {
+            Ok(Ok(tls)) => tls,
+            _ => return,
+        },
+    };
+    let (mut reader, writer) = tokio::io::split(tls);
+    let head = tokio::select! {
+        () = &mut stop => return,
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, peek_request_line(&mut reader)) => match r {
+            Ok(Ok(head)) if !head.is_empty() => head,
+            _ => return,
+        },
+    };
+    if request_target(&head) == Some("/test/truncated") {
+        truncated(reader, writer, head, &shared).await;
+        return;
+    }
+    // Hand hyper the bytes already read, then the rest of the stream.
+    let io = TokioIo::new(tokio::io::join(Cursor::new(head).chain(reader), writer));
+    let service_shared = Arc::clone(&shared);
+    let service = service_fn(move |req| handle(req, Arc::clone(&service_shared)));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true);
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = &mut stop => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Reads until the request line is complete (or `MAX_PEEK` bytes, or end of stream).
+async fn peek_request_line<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(1024);
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < MAX_PEEK {
+        if reader.read_buf(&mut head).await? == 0 {
+            break;
+        }
+    }
+    Ok(head)
+}
+
+/// The path of the request line in `head` (without the query).
+fn request_target(head: &[u8]) -> Option<&str> {
+    let line_end = head.windows(2).position(|w| w == b"\r\n")?;
+    let line = core::str::from_utf8(head.get(..line_end)?).ok()?;
+    let target = line.split(' ').nth(1)?;
+    Some(target.split('?').next().unwrap_or(target))
+}
+
+/// `/test/truncated`: `Content-Length: 100`, 10 bytes of body, then close. hyper refuses to
+/// write broken framing, so this hook writes the response bytes itself.
+async fn truncated<R, W>(mut reader: R, mut writer: W, mut head: Vec<u8>, shared: &Shared)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_BODY {
+        match reader.read_buf(&mut head).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+    let method = head
+        .split(|b| *b == b' ')
+        .next()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .unwrap_or_default();
+    shared.record(RequestRecord {
+        method,
+        path: "/test/truncated".into(),
+        auth: AuthMethod::None,
+        content_type: None,
+        body: String::new(),
+    });
+    let response = b"HTTP/1.1 200 OK\r\n\
+content-type: application/json\r\n\
+content-length: 100\r\n\
+connection: close\r\n\
+\r\n\
+{\"access_t";
+    let _ = writer.write_all(response).await;
+    let _ = writer.flush().await;
+    let _ = writer.shutdown().await;
+}
+
+/// Response body type: whole, or pre-cut chunks sent with `Transfer-Encoding: chunked`.
+type ResBody = BoxBody<Bytes, Infallible>;
+
+/// A body of several data frames and no known length, so hyper frames it as chunked.
+/// (`http-body-util`'s `StreamBody` would need a `futures` stream dependency for this.)
+struct ChunkedBody {
+    chunks: VecDeque<Bytes>,
+}
+
+impl Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.chunks.pop_front().map(|c| Ok(Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
+fn into_response(reply: Reply) -> Response<ResBody> {
+    let body: ResBody = if reply.chunked {
+        let bytes = Bytes::from(reply.body);
+        let len = bytes.len();
+        let cuts = [0, len / 3, len.saturating_mul(2) / 3, len];
+        let chunks = cuts
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] if b > a => Some(bytes.slice(*a..*b)),
+                _ => None,
+            })
+            .collect();
+        ChunkedBody { chunks }.boxed()
+    } else {
+        Full::new(Bytes::from(reply.body)).boxed()
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    for (name, value) in reply.headers {
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+/// The hyper service.
+async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<ResBody>, std::io::Error> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(hyper::header::CONTENT_TYPE);
+    let authorization = header(hyper::header::AUTHORIZATION);
+
+    if path.starts_with("/test/") {
+        shared.record(RequestRecord {
+            method,
+            path: path.clone(),
+            auth: AuthMethod::None,
+            content_type,
+            body: String::new(),
+        });
+        return hook(&path, &shared).await;
+    }
+
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(_) => {
+            return Ok(into_response(Reply::json(
+                413,
+                "application/json",
+                r#"{"error":"invalid_request","error_description":"request body too large"}"#.into(),
+            )))
+        }
+    };
+    let request = HttpRequest {
+        method,
+        path,
+        query,
+        content_type,
+        authorization,
+        body,
+    };
+    let auth = {
+        let form = request.form();
+        request.credentials(&form).method()
+    };
+    let reply = {
+        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        route(&request, &mut state)
+    };
+    shared.record(RequestRecord {
+        method: request.method,
+        path: request.path,
+        auth,
+        content_type: request.content_type,
+        body: String::from_utf8_lossy(&request.body).into_owned(),
+    });
+    Ok(into_response(reply))
+}
+
+fn route(req: &HttpRequest, state: &mut State) -> Reply {
+    match req.path.as_str() {
+        "/api/oauth.v2.access" => slack::oauth_v2_access(req, state),
+        "/api/oauth.access" => slack::oauth_access(req, state),
+        "/v5/oauth/token" => pinterest::token(req, state),
+        "/oauth/token" => rfc6749::token(req, state),
+        "/authorize" | "/oauth/" | "/oauth" => authorize::authorize(req, state, false),
+        "/oauth/v2/authorize" => authorize::authorize(req, state, true),
+        _ => Reply::json(
+            404,
+            "application/json",
+            r#"{"error":"not_found"}"#.into(),
+        ),
+    }
+}
+
+/// The misbehaviour hooks hyper can express (see the module docs).
+async fn hook(path: &str, shared: &Shared) -> Result<Response<ResBody>, std::io::Error> {
+    let reply = match path {
+        "/test/silent" => {
+            wait_shutdown(shared.shutdown.clone()).await;
+            // Abort the connection without an answer.
+            return Err(std::io::Error::other("shutting down"));
+        }
+        "/test/oversized" => {
+            let padding = "a".repeat(1024 * 1024);
+            Reply::json(
+                200,
+                "application/json",
+                format!(
+                    r#"{{"access_token":"oversized","token_type":"Bearer","expires_in":3600,"padding":"{padding}"}}"#
+                ),
+            )
+        }
+        "/test/not-json" => Reply::json(
+            200,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Please sign in</h1></body></html>".into(),
+        ),
+        "/test/empty-429" => Reply::json(429, "application/json; charset=utf-8", String::new()),
+        "/test/redirect" => Reply {
+            status: 302,
+            headers: vec![("location", "/oauth/token".to_owned())],
+            body: Vec::new(),
+            chunked: false,
+        },
+        "/test/truncated" => Reply::json(
+            400,
+            "text/plain",
+            "/test/truncated works only as the first request of a connection".into(),
+        ),
+        _ => Reply::json(404, "application/json", r#"{"error":"no such hook"}"#.into()),
+    };
+    Ok(into_response(reply))
+}

@@ -1,0 +1,459 @@
+//! The sans-IO token exchange: encode → write → read until complete → parse.
+//!
+//! One buffer serves the whole exchange: the request is encoded into it, written,
+//! and the response is read back into the same bytes. The [`Outcome`] borrows it.
+//!
+//! [`Exchange`] is the state machine; [`blocking::exchange`] and
+//! [`asynch::exchange`] are the two thin drivers over `embedded-io` and
+//! `embedded-io-async` that every adapter uses.
+//!
+//! ```
+//! use picoauth::exchange::{Exchange, Outcome, Token};
+//! use picoauth::provider::SLACK_V2;
+//! use picoauth::request::{ClientAuth, Grant, TokenRequest};
+//!
+//! let req = TokenRequest::new(&SLACK_V2, ClientAuth::basic("111.222", "secret".into()), Grant::authorization_code("c0de"));
+//! let mut buf = [0u8; 1024];
+//! let ex = Exchange::new(&req, &mut buf).unwrap();
+//! assert!(ex.request().starts_with(b"POST /api/oauth.v2.access"));
+//! // … write ex.request() to the connection, then read the answer:
+//! let mut reading = ex.into_reading();
+//! let answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"ok\":true,\"access_token\":\"xoxb-1-abcd\"}";
+//! let spare = reading.spare();
+//! spare[..answer.len()].copy_from_slice(answer);
+//! assert!(reading.advance(answer.len()).unwrap().is_complete());
+//! match reading.outcome().unwrap() {
+//!     Outcome::Token { token: Token::SlackV2(t), .. } => assert!(t.access_token.unwrap().expose() == "xoxb-1-abcd"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+
+use core::fmt;
+
+use crate::http::response::{ResponseError, ResponseReader, RetryAfter, Status};
+use crate::json::{self, JsonError};
+use crate::provider::ProviderKind;
+use crate::request::TokenRequest;
+use crate::EncodeError;
+
+/// A token set, in the provider's own shape.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Token<'b> {
+    /// Slack `oauth.v2.access`.
+    SlackV2(json::slack::SlackV2Token<'b>),
+    /// Slack legacy `oauth.access`.
+    SlackV1(json::slack::SlackV1Token<'b>),
+    /// Pinterest v5.
+    Pinterest(json::pinterest::PinterestToken<'b>),
+    /// RFC 6749 §5.1.
+    Rfc6749(json::rfc6749::Rfc6749Token<'b>),
+}
+
+/// An error the provider answered with, in its own shape.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum ProviderError<'b> {
+    /// Slack `{"ok":false,"error":…}` (or Slack's RFC-shaped refresh error).
+    Slack(json::slack::SlackError<'b>),
+    /// Pinterest `{"code":…,"message":…}`.
+    Pinterest(json::pinterest::PinterestError<'b>),
+    /// RFC 6749 §5.2 `{"error":…}`.
+    Rfc6749(json::rfc6749::Rfc6749Error<'b>),
+}
+
+/// What a token endpoint answered. Provider errors are data, not failures.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Outcome<'b> {
+    /// Tokens.
+    Token {
+        /// The HTTP status (2xx).
+        status: u16,
+        /// The tokens.
+        token: Token<'b>,
+    },
+    /// The provider refused, with a documented error body. Slack sends these with
+    /// HTTP 200, so check this, not the status.
+    Error {
+        /// The HTTP status.
+        status: u16,
+        /// The error.
+        error: ProviderError<'b>,
+    },
+    /// HTTP 429 (or Slack's `ratelimited`): wait and try again.
+    RateLimited {
+        /// The HTTP status.
+        status: u16,
+        /// `Retry-After`, when the provider sent one.
+        retry_after: Option<RetryAfter>,
+        /// The error body, when there was one.
+        error: Option<ProviderError<'b>>,
+    },
+    /// A status the provider does not document for its token endpoint, with a body
+    /// that is not one of its error shapes (an HTML 502 from a proxy, say).
+    HttpError {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl Outcome<'_> {
+    /// The HTTP status of the answer.
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::Token { status, .. }
+            | Self::Error { status, .. }
+            | Self::RateLimited { status, .. }
+            | Self::HttpError { status } => *status,
+        }
+    }
+}
+
+/// Why an exchange failed (as opposed to the provider answering with an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExchangeError<E> {
+    /// The transport failed.
+    Io(E),
+    /// The request could not be encoded.
+    Encode(EncodeError),
+    /// The HTTP response was malformed, truncated or too large.
+    Response(ResponseError),
+    /// A success status with a body that is not JSON; the status is kept.
+    NotJson {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The body claimed to be JSON but was not, or not in the provider's shape.
+    Json {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        error: JsonError,
+    },
+    /// The transport accepted no more bytes while writing the request.
+    WriteZero,
+}
+
+impl<E> From<EncodeError> for ExchangeError<E> {
+    fn from(e: EncodeError) -> Self {
+        Self::Encode(e)
+    }
+}
+
+impl<E> From<ResponseError> for ExchangeError<E> {
+    fn from(e: ResponseError) -> Self {
+        Self::Response(e)
+    }
+}
+
+impl<E> ExchangeError<E> {
+    /// The same error with the transport error mapped.
+    pub fn map_io<F>(self, f: impl FnOnce(E) -> F) -> ExchangeError<F> {
+        match self {
+            Self::Io(e) => ExchangeError::Io(f(e)),
+            Self::Encode(e) => ExchangeError::Encode(e),
+            Self::Response(e) => ExchangeError::Response(e),
+            Self::NotJson { status } => ExchangeError::NotJson { status },
+            Self::Json { status, error } => ExchangeError::Json { status, error },
+            Self::WriteZero => ExchangeError::WriteZero,
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for ExchangeError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "transport error: {e:?}"),
+            Self::Encode(e) => write!(f, "cannot encode request: {e}"),
+            Self::Response(e) => write!(f, "malformed HTTP response: {e}"),
+            Self::NotJson { status } => write!(f, "HTTP {status} answer is not JSON"),
+            Self::Json { status, error } => write!(f, "HTTP {status} answer has a bad JSON body: {error}"),
+            Self::WriteZero => f.write_str("connection accepted no more bytes"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for ExchangeError<E> {}
+
+/// An exchange whose request is encoded and waiting to be written.
+#[derive(Debug)]
+pub struct Exchange<'buf> {
+    kind: ProviderKind,
+    buf: &'buf mut [u8],
+    request_len: usize,
+}
+
+impl<'buf> Exchange<'buf> {
+    /// Encodes `req` into `buf`.
+    ///
+    /// `buf` must hold the request, and later the whole response: size it for the
+    /// larger (2 KiB is ample for Slack's largest documented answer).
+    ///
+    /// # Errors
+    /// [`EncodeError`], including `BufferTooSmall { needed }`.
+    pub fn new(req: &TokenRequest<'_>, buf: &'buf mut [u8]) -> Result<Self, EncodeError> {
+        let request_len = req.encode(buf)?;
+        Ok(Self {
+            kind: req.provider().kind,
+            buf,
+            request_len,
+        })
+    }
+
+    /// The request bytes to write, all of them, before reading.
+    pub fn request(&self) -> &[u8] {
+        self.buf.get(..self.request_len).unwrap_or(&[])
+    }
+
+    /// The request is written: read the response into the same buffer.
+    pub fn into_reading(self) -> Reading<'buf> {
+        Reading {
+            kind: self.kind,
+            reader: ResponseReader::new(self.buf),
+        }
+    }
+}
+
+/// An exchange reading its response.
+#[derive(Debug)]
+pub struct Reading<'buf> {
+    kind: ProviderKind,
+    reader: ResponseReader<'buf>,
+}
+
+impl Reading<'_> {
+    /// Where to read the next bytes into. Empty when the buffer is full, in which
+    /// case [`advance`](Self::advance) reports the response as too large.
+    pub fn spare(&mut self) -> &mut [u8] {
+        self.reader.spare()
+    }
+
+    /// `n` bytes were read into [`spare`](Self::spare).
+    ///
+    /// # Errors
+    /// A malformed or oversized response.
+    pub fn advance(&mut self, n: usize) -> Result<Status, ResponseError> {
+        self.reader.advance(n)
+    }
+
+    /// The connection was closed by the peer (a read returned 0).
+    ///
+    /// # Errors
+    /// [`ResponseError`] when the response is incomplete.
+    pub fn finish(&mut self) -> Result<Status, ResponseError> {
+        self.reader.finish()
+    }
+
+    /// Whether the connection may carry another request after this response.
+    pub fn keep_alive(&self) -> bool {
+        self.reader.response().is_some_and(|r| r.keep_alive)
+    }
+
+    /// Interprets the complete response.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Response`] when the response is not complete yet;
+    /// [`ExchangeError::NotJson`] / [`ExchangeError::Json`] for a success status
+    /// whose body is not the provider's JSON.
+    pub fn outcome(&self) -> Result<Outcome<'_>, ExchangeError<core::convert::Infallible>> {
+        let resp = self.reader.response().ok_or(ResponseError::Truncated)?;
+        interpret(self.kind, resp.status, resp.content_type, resp.retry_after, resp.body)
+    }
+}
+
+/// Turns a status, content type and body into an [`Outcome`] with `kind`'s rules.
+///
+/// - 429 is [`Outcome::RateLimited`], whatever the body (Slack's recorded 429 has none).
+/// - A JSON body in the provider's error shape is [`Outcome::Error`] with any status
+///   (Slack: `ok:false` at HTTP 200).
+/// - A 2xx body must be JSON (a missing `Content-Type` is tried as JSON) and parse as
+///   the provider's token or error.
+/// - Any other status whose body is not an error shape is [`Outcome::HttpError`].
+///
+/// # Errors
+/// [`ExchangeError::NotJson`] and [`ExchangeError::Json`] for success statuses.
+pub fn interpret<'b, E>(
+    kind: ProviderKind,
+    status: u16,
+    content_type: Option<&str>,
+    retry_after: Option<RetryAfter>,
+    body: &'b [u8],
+) -> Result<Outcome<'b>, ExchangeError<E>> {
+    let success = (200..300).contains(&status);
+    let json_ok = content_type.is_none_or(crate::http::response::is_json_media_type);
+    let parsed = if json_ok && !body.is_empty() {
+        Some(parse_body(kind, body))
+    } else {
+        None
+    };
+    if status == 429 {
+        let error = match parsed {
+            Some(Ok(Parsed::Error(e))) => Some(e),
+            _ => None,
+        };
+        return Ok(Outcome::RateLimited {
+            status,
+            retry_after,
+            error,
+        });
+    }
+    match parsed {
+        Some(Ok(Parsed::Error(error))) => {
+            if is_rate_limit(&error) {
+                return Ok(Outcome::RateLimited {
+                    status,
+                    retry_after,
+                    error: Some(error),
+                });
+            }
+            Ok(Outcome::Error { status, error })
+        }
+        Some(Ok(Parsed::Token(token))) if success => Ok(Outcome::Token { status, token }),
+        Some(Err(error)) if success => Err(ExchangeError::Json { status, error }),
+        None if success && json_ok => Err(ExchangeError::Json {
+            status,
+            error: JsonError::Empty,
+        }),
+        None if success => Err(ExchangeError::NotJson { status }),
+        _ => Ok(Outcome::HttpError { status }),
+    }
+}
+
+fn is_rate_limit(e: &ProviderError<'_>) -> bool {
+    match e {
+        ProviderError::Slack(s) => s.code.as_str() == "ratelimited",
+        _ => false,
+    }
+}
+
+enum Parsed<'b> {
+    Token(Token<'b>),
+    Error(ProviderError<'b>),
+}
+
+fn parse_body(kind: ProviderKind, body: &[u8]) -> Result<Parsed<'_>, JsonError> {
+    use json::{pinterest, rfc6749, slack};
+    Ok(match kind {
+        ProviderKind::SlackV2 => match slack::parse_v2(body)? {
+            slack::SlackV2::Token(t) => Parsed::Token(Token::SlackV2(t)),
+            slack::SlackV2::Error(e) => Parsed::Error(ProviderError::Slack(e)),
+        },
+        ProviderKind::SlackV1 => match slack::parse_v1(body)? {
+            slack::SlackV1::Token(t) => Parsed::Token(Token::SlackV1(t)),
+            slack::SlackV1::Error(e) => Parsed::Error(ProviderError::Slack(e)),
+        },
+        ProviderKind::Pinterest => match pinterest::parse(body)? {
+            pinterest::Pinterest::Token(t) => Parsed::Token(Token::Pinterest(t)),
+            pinterest::Pinterest::Error(e) => Parsed::Error(ProviderError::Pinterest(e)),
+        },
+        ProviderKind::Rfc6749 => match rfc6749::parse(body)? {
+            rfc6749::Rfc6749::Token(t) => Parsed::Token(Token::Rfc6749(t)),
+            rfc6749::Rfc6749::Error(e) => Parsed::Error(ProviderError::Rfc6749(e)),
+        },
+    })
+}
+
+/// The blocking driver over `embedded-io`.
+pub mod blocking {
+    use embedded_io::{Read, Write};
+
+    use super::{Exchange, ExchangeError, Outcome};
+    use crate::http::response::Status;
+    use crate::request::TokenRequest;
+
+    /// Runs one exchange over `io`: writes the request, reads until the response is
+    /// complete (or the peer closes), and interprets it. `buf` holds the request and
+    /// then the response; the outcome borrows it.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub fn exchange<'b, T: Read + Write>(
+        io: &mut T,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+    ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
+        let ex = Exchange::new(req, buf)?;
+        io.write_all(ex.request()).map_err(ExchangeError::Io)?;
+        io.flush().map_err(ExchangeError::Io)?;
+        let mut reading = ex.into_reading();
+        loop {
+            let spare = reading.spare();
+            let status = if spare.is_empty() {
+                // Full buffer: let the reader say how large the response is.
+                reading.advance(0)?
+            } else {
+                match io.read(spare).map_err(ExchangeError::Io)? {
+                    0 => reading.finish()?,
+                    n => reading.advance(n)?,
+                }
+            };
+            if let Status::Complete = status {
+                break;
+            }
+        }
+        let keep_alive = reading.keep_alive();
+        reading
+            .into_outcome()
+            .map(|o| (o, keep_alive))
+            .map_err(|e| e.map_io(|never| match never {}))
+    }
+}
+
+/// The async driver over `embedded-io-async`.
+pub mod asynch {
+    use embedded_io_async::{Read, Write};
+
+    use super::{Exchange, ExchangeError, Outcome};
+    use crate::http::response::Status;
+    use crate::request::TokenRequest;
+
+    /// Runs one exchange over `io`; see [`blocking::exchange`](super::blocking::exchange).
+    /// The `bool` says whether the connection may be reused.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn exchange<'b, T: Read + Write>(
+        io: &mut T,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+    ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
+        let ex = Exchange::new(req, buf)?;
+        io.write_all(ex.request()).await.map_err(ExchangeError::Io)?;
+        io.flush().await.map_err(ExchangeError::Io)?;
+        let mut reading = ex.into_reading();
+        loop {
+            let spare = reading.spare();
+            let status = if spare.is_empty() {
+                reading.advance(0)?
+            } else {
+                match io.read(spare).await.map_err(ExchangeError::Io)? {
+                    0 => reading.finish()?,
+                    n => reading.advance(n)?,
+                }
+            };
+            if let Status::Complete = status {
+                break;
+            }
+        }
+        let keep_alive = reading.keep_alive();
+        reading
+            .into_outcome()
+            .map(|o| (o, keep_alive))
+            .map_err(|e| e.map_io(|never| match never {}))
+    }
+}
+
+impl<'buf> Reading<'buf> {
+    /// Interprets the complete response, consuming the reader so the outcome can
+    /// borrow the buffer for `'buf`.
+    ///
+    /// # Errors
+    /// As [`outcome`](Self::outcome).
+    pub fn into_outcome(self) -> Result<Outcome<'buf>, ExchangeError<core::convert::Infallible>> {
+        let kind = self.kind;
+        let resp = self.reader.into_response().ok_or(ResponseError::Truncated)?;
+        interpret(kind, resp.status, resp.content_type, resp.retry_after, resp.body)
+    }
+}
