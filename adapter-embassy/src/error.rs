@@ -126,7 +126,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotHttps => f.write_str("the token endpoint is not https"),
-            Self::HostNotDnsName => f.write_str("the token endpoint's host is an IP address, not a DNS name"),
+            Self::HostNotDnsName => {
+                f.write_str("the token endpoint's host is an IP address, not a DNS name")
+            }
             Self::Dns(e) => write!(f, "DNS lookup failed: {e:?}"),
             Self::NoAddress => f.write_str("DNS answer has no IPv4 address"),
             Self::Connect(e) => write!(f, "TCP connect failed: {e:?}"),

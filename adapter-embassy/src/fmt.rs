@@ -16,7 +16,7 @@ macro_rules! debug {
 }
 
 /// Logs at warn level through `defmt` when the feature is on.
-macro_rules! warn {
+macro_rules! warning {
     ($fmt:literal $(, $arg:expr)* $(,)?) => {{
         #[cfg(feature = "defmt")]
         ::defmt::warn!($fmt $(, $arg)*);
@@ -27,4 +27,4 @@ macro_rules! warn {
     }};
 }
 
-pub(crate) use {debug, warn};
+pub(crate) use {debug, warning};

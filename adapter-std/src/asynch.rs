@@ -103,7 +103,6 @@ impl Client {
         match result {
             Ok((outcome, keep_alive)) => {
                 let r = f(&outcome);
-                drop(outcome);
                 if keep_alive {
                     self.pool.lock().await.insert(key, stream);
                 }

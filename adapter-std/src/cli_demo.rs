@@ -85,6 +85,10 @@ fn pkce_pair() -> (String, String) {
     (verifier, challenge)
 }
 
+fn ep(u: &str) -> Endpoint<'_> {
+    Endpoint::parse(u).expect("the local provider's URL is valid")
+}
+
 /// Runs the demo and returns the exit status.
 pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let started = Instant::now();
@@ -112,7 +116,6 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let slack1_url = url("/api/oauth.access");
     let pin_url = url("/v5/oauth/token");
     let rfc_url = url("/oauth/token");
-    let ep = |u: &'_ str| Endpoint::parse(u).expect("local URL");
     let slack2 = SLACK_V2.with_endpoint(ep(&slack2_url));
     let slack1 = SLACK_V1.with_endpoint(ep(&slack1_url));
     let pin = PINTEREST.with_endpoint(ep(&pin_url));
@@ -273,7 +276,6 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         rows.len() - failed,
         failed
     );
-    let _ = writeln!(out, "{} passed, {} failed", rows.len() - failed, failed);
     provider.shutdown();
     if failed == 0 {
         EXIT_TOKEN

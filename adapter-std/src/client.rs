@@ -209,7 +209,6 @@ impl Client {
             };
             match wait {
                 Some(w) => {
-                    drop(outcome);
                     std::thread::sleep(w);
                     attempt += 1;
                 }
@@ -223,21 +222,15 @@ impl Client {
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
         let deadline = start + self.settings.total_timeout;
-        let (mut conn, reused) = match pooled {
-            Some(c) => (c, true),
-            None => (self.connect(&ep, deadline)?, false),
+        // A pooled connection the server has closed meanwhile is replaced before the
+        // request is sent: a token request is never sent twice, since a code is
+        // single-use and a replay would burn it.
+        let mut conn = match pooled.filter(Conn::still_open) {
+            Some(c) => c,
+            None => self.connect(&ep, deadline)?,
         };
         conn.deadline = deadline;
-        // A stale keep-alive connection fails at once; a fresh one is tried then.
-        // Only a reused connection is retried, and only when nothing came back.
-        let first = run(&mut conn, req, buf);
-        let result = match first {
-            Err(ref e) if reused && is_stale(e) => {
-                conn = self.connect(&ep, deadline)?;
-                run(&mut conn, req, buf)
-            }
-            _ => first,
-        };
+        let result = run(&mut conn, req, buf);
         match result {
             Ok((outcome, keep_alive)) => {
                 if keep_alive {
@@ -299,20 +292,6 @@ fn run<'b>(
     exchange::blocking::exchange(&mut io, req, buf)
 }
 
-fn is_stale(e: &ExchangeError<io::Error>) -> bool {
-    match e {
-        ExchangeError::Io(e) => matches!(
-            e.kind(),
-            io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-        ),
-        ExchangeError::Response(picoauth::http::response::ResponseError::Truncated) => true,
-        _ => false,
-    }
-}
-
 pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {
     match e {
         ExchangeError::Io(e) => map_io(e),
@@ -348,6 +327,18 @@ impl Conn {
             Stream::Tls(s) => s.get_ref(),
             Stream::Plain(s) => s,
         }
+    }
+
+    /// Whether an idle pooled connection can still carry a request: the peer has not
+    /// closed it and sent nothing unasked.
+    fn still_open(&self) -> bool {
+        let tcp = self.tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let open = matches!(tcp.peek(&mut probe), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock);
+        tcp.set_nonblocking(false).is_ok() && open
     }
 
     fn arm(&self) -> io::Result<()> {

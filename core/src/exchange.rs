@@ -21,7 +21,7 @@
 //! let answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"ok\":true,\"access_token\":\"xoxb-1-abcd\"}";
 //! let spare = reading.spare();
 //! spare[..answer.len()].copy_from_slice(answer);
-//! assert!(reading.advance(answer.len()).unwrap().is_complete());
+//! assert_eq!(reading.advance(answer.len()).unwrap(), picoauth::http::response::Status::Complete);
 //! match reading.outcome().unwrap() {
 //!     Outcome::Token { token: Token::SlackV2(t), .. } => assert!(t.access_token.unwrap().expose() == "xoxb-1-abcd"),
 //!     other => panic!("{other:?}"),
@@ -47,7 +47,7 @@ pub enum Token<'b> {
     /// Pinterest v5.
     Pinterest(json::pinterest::PinterestToken<'b>),
     /// RFC 6749 §5.1.
-    Rfc6749(json::rfc6749::Rfc6749Token<'b>),
+    Rfc6749(json::rfc6749::TokenResponse<'b>),
 }
 
 /// An error the provider answered with, in its own shape.
@@ -59,7 +59,7 @@ pub enum ProviderError<'b> {
     /// Pinterest `{"code":…,"message":…}`.
     Pinterest(json::pinterest::PinterestError<'b>),
     /// RFC 6749 §5.2 `{"error":…}`.
-    Rfc6749(json::rfc6749::Rfc6749Error<'b>),
+    Rfc6749(json::rfc6749::ErrorResponse<'b>),
 }
 
 /// What a token endpoint answered. Provider errors are data, not failures.

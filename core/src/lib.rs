@@ -44,14 +44,19 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod authorize;
 pub mod basic;
+pub mod callback;
 pub mod error;
+pub mod exchange;
 pub mod form;
 pub mod http;
 pub mod json;
+pub mod pkce;
 pub mod provider;
 pub mod request;
 pub mod secret;
+pub mod state;
 mod sink;
 
 pub use error::EncodeError;

@@ -386,4 +386,26 @@ proptest! {
         let one = run_advance(&data, 1, cap);
         prop_assert_eq!(&whole, &one);
     }
+
+    /// Bytes after a complete response are not consumed by `feed`, whatever the split.
+    #[test]
+    fn excess_is_not_consumed(spec in spec(), extra in prop::collection::vec(any::<u8>(), 1..40), cut in any::<usize>()) {
+        let wire = spec.wire();
+        let mut data = wire.clone();
+        data.extend_from_slice(&extra);
+        let cut = cut % data.len();
+        let mut buf = vec![0u8; 1024];
+        let mut r = ResponseReader::new(&mut buf);
+        let (first, s) = r.feed(&data[..cut]).expect("valid");
+        let used = if s == Status::Complete {
+            first
+        } else {
+            let (second, s) = r.feed(&data[cut..]).expect("valid");
+            prop_assert_eq!(s, Status::Complete);
+            first + second
+        };
+        prop_assert_eq!(used, wire.len());
+        prop_assert!(r.excess().is_empty());
+        prop_assert_eq!(r.response().expect("complete").body, &spec.body[..]);
+    }
 }

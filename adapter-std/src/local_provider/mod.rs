@@ -58,6 +58,10 @@
 //!   the connection (with a TLS `close_notify`). Only on the first request of a connection: the
 //!   server reads the request line before hyper does. Later requests on a kept-alive connection
 //!   get `400`.
+//! - `/test/truncated-abrupt`: the same, but the TCP connection is closed without a TLS
+//!   `close_notify` (a truncation attack as the client sees it).
+//! - `/test/slow-chunked`: `200` with a valid RFC 6749 token body, chunked in 8 pieces sent
+//!   20 ms apart (so the client sees many partial reads).
 //! - `/test/not-json`: `200` with `Content-Type: text/html` and an HTML page.
 //! - `/test/empty-429`: `429` with an empty body and no `Retry-After`, like a recorded Slack answer.
 //! - `/test/redirect`: `302` with `Location: /oauth/token` (a client must not follow it).
@@ -119,6 +123,17 @@ pub const APPAUTH_CLIENT_SECRET: &str = "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+w
 pub const PUBLIC_CLIENT_ID: &str = "public-pkce-client";
 /// The client id (or code) that makes the Slack endpoints answer `429` (see the module docs).
 pub const RATELIMITED: &str = "ratelimited";
+/// Path of the Slack v2 token endpoint.
+pub const SLACK_V2_TOKEN_PATH: &str = "/api/oauth.v2.access";
+/// Path of the Slack legacy v1 token endpoint.
+pub const SLACK_V1_TOKEN_PATH: &str = "/api/oauth.access";
+/// Path of the Pinterest v5 token endpoint.
+pub const PINTEREST_TOKEN_PATH: &str = "/v5/oauth/token";
+/// Path of the RFC 6749 token endpoint.
+pub const RFC6749_TOKEN_PATH: &str = "/oauth/token";
+/// Path of the RFC 6749 authorize endpoint (Slack: `/oauth/v2/authorize`, Pinterest: `/oauth/`).
+pub const AUTHORIZE_PATH: &str = "/authorize";
+
 /// Redirect URIs every default registration accepts.
 pub const DEFAULT_REDIRECT_URIS: &[&str] = &[
     "https://client.example.com/cb",
@@ -147,7 +162,10 @@ impl ClientRegistration {
         Self {
             client_id: client_id.to_owned(),
             client_secret: Some(client_secret.to_owned()),
-            redirect_uris: DEFAULT_REDIRECT_URIS.iter().map(|u| (*u).to_owned()).collect(),
+            redirect_uris: DEFAULT_REDIRECT_URIS
+                .iter()
+                .map(|u| (*u).to_owned())
+                .collect(),
             slack_token_rotation: false,
         }
     }
@@ -254,6 +272,24 @@ impl Default for LocalProviderConfig {
     }
 }
 
+impl LocalProviderConfig {
+    /// The default configuration with an expired leaf certificate.
+    pub fn with_expired_leaf() -> Self {
+        Self {
+            leaf_validity: LeafValidity::Expired,
+            ..Self::default()
+        }
+    }
+
+    /// The default configuration with a leaf valid only for `wrong.invalid`.
+    pub fn with_wrong_leaf_name() -> Self {
+        Self {
+            leaf_names: vec!["wrong.invalid".into()],
+            ..Self::default()
+        }
+    }
+}
+
 /// How a token request presented client credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -328,9 +364,6 @@ impl LocalProvider {
         let listener = std::net::TcpListener::bind(config.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(server::Shared {
             state: Mutex::new(state::State::new(config.clients)),
@@ -340,11 +373,42 @@ impl LocalProvider {
         });
         let thread_shared = Arc::clone(&shared);
         let grace = config.shutdown_grace;
+        // The runtime is built, used and dropped on the server thread only, so that starting or
+        // dropping the provider from inside another tokio runtime is fine.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("picoauth-local-provider-{}", addr.port()))
             .spawn(move || {
-                server::run(runtime, listener, tls_config, thread_shared, grace);
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                server::run(
+                    runtime,
+                    listener,
+                    tls_config,
+                    thread_shared,
+                    grace,
+                    ready_tx,
+                );
             })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(std::io::Error::other("local provider thread ended early"));
+            }
+        }
         Ok(Self {
             addr,
             ca_pem: certs.ca_pem,
@@ -368,6 +432,16 @@ impl LocalProvider {
     /// `https://localhost:PORT` (the default leaf is valid for `localhost`).
     pub fn base_url(&self) -> String {
         format!("https://localhost:{}", self.addr.port())
+    }
+
+    /// `https://127.0.0.1:PORT` (the default leaf has an IP SAN for it).
+    pub fn base_url_ip(&self) -> String {
+        format!("https://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// [`Self::base_url`] followed by `path` (e.g. [`SLACK_V2_TOKEN_PATH`]).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url())
     }
 
     /// The CA certificate (PEM) that signed the server's leaf: the one trust anchor clients need.

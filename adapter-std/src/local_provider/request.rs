@@ -262,9 +262,7 @@ fn form_decode_component(s: &str) -> Result<String, ()> {
 
 /// Scope tokens, split on spaces and commas (Slack and Pinterest use commas).
 pub(super) fn scope_tokens(scope: &str) -> impl Iterator<Item = &str> {
-    scope
-        .split([' ', ','])
-        .filter(|t| !t.is_empty())
+    scope.split([' ', ',']).filter(|t| !t.is_empty())
 }
 
 /// Whether every token of `requested` is in `granted`.
@@ -303,7 +301,10 @@ mod tests {
             "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-        assert!(!pkce_s256_matches("x", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!pkce_s256_matches(
+            "x",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
     }
 
     #[test]

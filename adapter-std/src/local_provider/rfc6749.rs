@@ -71,7 +71,11 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
     }
     let form = req.form();
     if form.repeated().is_some() {
-        return error(400, "invalid_request", "a parameter was sent more than once");
+        return error(
+            400,
+            "invalid_request",
+            "a parameter was sent more than once",
+        );
     }
     let creds = req.credentials(&form);
     let client = match creds.authenticate(state) {

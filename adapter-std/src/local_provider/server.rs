@@ -1,6 +1,7 @@
 //! The accept loop, connection handling, test hooks and the hyper service.
 
 use core::convert::Infallible;
+use core::future::Future as _;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll};
@@ -67,10 +68,18 @@ pub(super) fn run(
     tls: Arc<rustls::ServerConfig>,
     shared: Arc<Shared>,
     grace: Duration,
+    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
 ) {
     runtime.block_on(async move {
-        let Ok(listener) = TcpListener::from_std(listener) else {
-            return;
+        let listener = match TcpListener::from_std(listener) {
+            Ok(listener) => {
+                let _ = ready.send(Ok(()));
+                listener
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
         };
         let acceptor = TlsAcceptor::from(tls);
         let mut connections = JoinSet::new();
@@ -120,8 +129,11 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Sha
             _ => return,
         },
     };
-    if request_target(&head) == Some("/test/truncated") {
-        truncated(reader, writer, head, &shared).await;
+    if let Some(path @ ("/test/truncated" | "/test/truncated-abrupt")) = request_target(&head) {
+        let close_notify = path == "/test/truncated";
+        let path = path.to_owned();
+        let hook = truncated(reader, writer, head, &path, close_notify, &shared);
+        let _ = tokio::time::timeout(HEADER_TIMEOUT, hook).await;
         return;
     }
     // Hand hyper the bytes already read, then the rest of the stream.
@@ -163,10 +175,17 @@ fn request_target(head: &[u8]) -> Option<&str> {
     Some(target.split('?').next().unwrap_or(target))
 }
 
-/// `/test/truncated`: `Content-Length: 100`, 10 bytes of body, then close. hyper refuses to
-/// write broken framing, so this hook writes the response bytes itself.
-async fn truncated<R, W>(mut reader: R, mut writer: W, mut head: Vec<u8>, shared: &Shared)
-where
+/// `/test/truncated`: `Content-Length: 100`, 10 bytes of body, then close (with a TLS
+/// `close_notify` unless `close_notify` is false). hyper refuses to write broken framing, so
+/// this hook writes the response bytes itself.
+async fn truncated<R, W>(
+    mut reader: R,
+    mut writer: W,
+    mut head: Vec<u8>,
+    path: &str,
+    close_notify: bool,
+    shared: &Shared,
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -183,7 +202,7 @@ where
         .unwrap_or_default();
     shared.record(RequestRecord {
         method,
-        path: "/test/truncated".into(),
+        path: path.to_owned(),
         auth: AuthMethod::None,
         content_type: None,
         body: String::new(),
@@ -196,16 +215,42 @@ connection: close\r\n\
 {\"access_t";
     let _ = writer.write_all(response).await;
     let _ = writer.flush().await;
-    let _ = writer.shutdown().await;
+    if close_notify {
+        let _ = writer.shutdown().await;
+    }
+    // Otherwise dropping the halves closes the TCP connection with no `close_notify`.
 }
 
 /// Response body type: whole, or pre-cut chunks sent with `Transfer-Encoding: chunked`.
 type ResBody = BoxBody<Bytes, Infallible>;
 
-/// A body of several data frames and no known length, so hyper frames it as chunked.
-/// (`http-body-util`'s `StreamBody` would need a `futures` stream dependency for this.)
+/// A body of several data frames and no known length, so hyper frames it as chunked,
+/// optionally waiting `delay` before each frame. (`http-body-util`'s `StreamBody` would need a
+/// `futures` stream dependency for this.)
 struct ChunkedBody {
     chunks: VecDeque<Bytes>,
+    delay: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ChunkedBody {
+    fn new(body: Vec<u8>, pieces: usize, delay: Option<Duration>) -> Self {
+        let bytes = Bytes::from(body);
+        let len = bytes.len();
+        let step = len.div_ceil(pieces.max(1)).max(1);
+        let mut chunks = VecDeque::new();
+        let mut start = 0;
+        while start < len {
+            let end = start.saturating_add(step).min(len);
+            chunks.push_back(bytes.slice(start..end));
+            start = end;
+        }
+        Self {
+            chunks,
+            delay,
+            sleep: None,
+        }
+    }
 }
 
 impl Body for ChunkedBody {
@@ -214,8 +259,20 @@ impl Body for ChunkedBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.chunks.is_empty() {
+            return Poll::Ready(None);
+        }
+        if let Some(delay) = self.delay {
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.sleep = None;
+        }
         Poll::Ready(self.chunks.pop_front().map(|c| Ok(Frame::data(c))))
     }
 
@@ -226,17 +283,7 @@ impl Body for ChunkedBody {
 
 fn into_response(reply: Reply) -> Response<ResBody> {
     let body: ResBody = if reply.chunked {
-        let bytes = Bytes::from(reply.body);
-        let len = bytes.len();
-        let cuts = [0, len / 3, len.saturating_mul(2) / 3, len];
-        let chunks = cuts
-            .windows(2)
-            .filter_map(|w| match w {
-                [a, b] if b > a => Some(bytes.slice(*a..*b)),
-                _ => None,
-            })
-            .collect();
-        ChunkedBody { chunks }.boxed()
+        ChunkedBody::new(reply.body, 3, None).boxed()
     } else {
         Full::new(Bytes::from(reply.body)).boxed()
     };
@@ -251,7 +298,10 @@ fn into_response(reply: Reply) -> Response<ResBody> {
 }
 
 /// The hyper service.
-async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<ResBody>, std::io::Error> {
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<ResBody>, std::io::Error> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -278,10 +328,18 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
         Err(_) => {
+            shared.record(RequestRecord {
+                method,
+                path,
+                auth: AuthMethod::None,
+                content_type,
+                body: String::new(),
+            });
             return Ok(into_response(Reply::json(
                 413,
                 "application/json",
-                r#"{"error":"invalid_request","error_description":"request body too large"}"#.into(),
+                r#"{"error":"invalid_request","error_description":"request body too large"}"#
+                    .into(),
             )))
         }
     };
@@ -319,11 +377,7 @@ fn route(req: &HttpRequest, state: &mut State) -> Reply {
         "/oauth/token" => rfc6749::token(req, state),
         "/authorize" | "/oauth/" | "/oauth" => authorize::authorize(req, state, false),
         "/oauth/v2/authorize" => authorize::authorize(req, state, true),
-        _ => Reply::json(
-            404,
-            "application/json",
-            r#"{"error":"not_found"}"#.into(),
-        ),
+        _ => Reply::json(404, "application/json", r#"{"error":"not_found"}"#.into()),
     }
 }
 
@@ -350,6 +404,13 @@ async fn hook(path: &str, shared: &Shared) -> Result<Response<ResBody>, std::io:
             "text/html; charset=utf-8",
             "<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Please sign in</h1></body></html>".into(),
         ),
+        "/test/slow-chunked" => {
+            let body = br#"{"access_token":"slow-but-complete","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
+            let mut response = into_response(Reply::json(200, "application/json", String::new()));
+            *response.body_mut() =
+                ChunkedBody::new(body.to_vec(), 8, Some(Duration::from_millis(20))).boxed();
+            return Ok(response);
+        }
         "/test/empty-429" => Reply::json(429, "application/json; charset=utf-8", String::new()),
         "/test/redirect" => Reply {
             status: 302,
@@ -357,10 +418,10 @@ async fn hook(path: &str, shared: &Shared) -> Result<Response<ResBody>, std::io:
             body: Vec::new(),
             chunked: false,
         },
-        "/test/truncated" => Reply::json(
+        "/test/truncated" | "/test/truncated-abrupt" => Reply::json(
             400,
             "text/plain",
-            "/test/truncated works only as the first request of a connection".into(),
+            "the truncation hooks work only as the first request of a connection".into(),
         ),
         _ => Reply::json(404, "application/json", r#"{"error":"no such hook"}"#.into()),
     };

@@ -86,13 +86,27 @@ fn slack_json<T: Serialize>(value: &T) -> String {
 
 /// `{"ok":false,"error":code}` with HTTP 200.
 pub(super) fn error(code: &str) -> Reply {
-    Reply::json(200, JSON, slack_json(&SlackError { ok: false, error: code }))
+    Reply::json(
+        200,
+        JSON,
+        slack_json(&SlackError {
+            ok: false,
+            error: code,
+        }),
+    )
 }
 
 /// `429` with `Retry-After: 1`.
 fn ratelimited() -> Reply {
-    Reply::json(429, JSON, slack_json(&SlackError { ok: false, error: "ratelimited" }))
-        .with_header("retry-after", "1")
+    Reply::json(
+        429,
+        JSON,
+        slack_json(&SlackError {
+            ok: false,
+            error: "ratelimited",
+        }),
+    )
+    .with_header("retry-after", "1")
 }
 
 /// Checks shared by both Slack methods: method, content type, rate-limit trigger, client.
@@ -104,7 +118,10 @@ fn preamble(
         return Err(Reply::json(
             405,
             JSON,
-            slack_json(&SlackError { ok: false, error: "invalid_arguments" }),
+            slack_json(&SlackError {
+                ok: false,
+                error: "invalid_arguments",
+            }),
         )
         .with_header("allow", "POST"));
     }

@@ -1,7 +1,7 @@
 //! Registered clients, outstanding codes and refresh tokens.
 
-use std::collections::HashMap;
 use core::hash::{BuildHasher as _, Hasher as _};
+use std::collections::HashMap;
 
 use super::ClientRegistration;
 
@@ -249,7 +249,8 @@ impl State {
             (Some(_), _) => return Err(CodeError::RedirectMismatch),
             (None, None) => {}
             (None, Some(given)) => {
-                if !client.redirect_uris.is_empty() && !client.redirect_uris.iter().any(|u| u == given)
+                if !client.redirect_uris.is_empty()
+                    && !client.redirect_uris.iter().any(|u| u == given)
                 {
                     return Err(CodeError::RedirectMismatch);
                 }

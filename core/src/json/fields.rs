@@ -106,7 +106,10 @@ pub(crate) fn visit<'b, F: Field>(
 }
 
 /// A string, `null` or absent.
-pub(crate) fn opt_str<'b>(v: Value<'b>, field: &'static str) -> Result<Option<JsonStr<'b>>, JsonError> {
+pub(crate) fn opt_str<'b>(
+    v: Value<'b>,
+    field: &'static str,
+) -> Result<Option<JsonStr<'b>>, JsonError> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),
@@ -151,7 +154,10 @@ pub(crate) fn opt_i64(v: Value<'_>, field: &'static str) -> Result<Option<i64>, 
 }
 
 /// An object or `null`.
-pub(crate) fn opt_object<'b>(v: Value<'b>, field: &'static str) -> Result<Option<Object<'b>>, JsonError> {
+pub(crate) fn opt_object<'b>(
+    v: Value<'b>,
+    field: &'static str,
+) -> Result<Option<Object<'b>>, JsonError> {
     match v {
         Value::Null => Ok(None),
         Value::Object(o) => Ok(Some(o)),
@@ -160,7 +166,10 @@ pub(crate) fn opt_object<'b>(v: Value<'b>, field: &'static str) -> Result<Option
 }
 
 /// An array whose elements are all strings, or `null`.
-pub(crate) fn opt_str_array<'b>(v: Value<'b>, field: &'static str) -> Result<Option<Array<'b>>, JsonError> {
+pub(crate) fn opt_str_array<'b>(
+    v: Value<'b>,
+    field: &'static str,
+) -> Result<Option<Array<'b>>, JsonError> {
     match v {
         Value::Null => Ok(None),
         Value::Array(a) => {

@@ -14,6 +14,8 @@
 //! assert!(matches!(o.get("c"), Some(Value::String(s)) if s == "d"));
 //! ```
 
+use core::fmt;
+
 use super::string::hex4;
 use super::{JsonError, JsonStr};
 
@@ -101,8 +103,16 @@ pub(crate) fn digits_u64(s: &str) -> Option<u64> {
 }
 
 /// A validated JSON object: the text from `{` to `}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its `Debug` shows only the member count: an object may hold secrets.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Object<'b>(&'b str);
+
+impl fmt::Debug for Object<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Object({} members)", self.members().count())
+    }
+}
 
 impl<'b> Object<'b> {
     /// The object's text, from `{` to `}`.
@@ -126,8 +136,16 @@ impl<'b> Object<'b> {
 }
 
 /// A validated JSON array: the text from `[` to `]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its `Debug` shows only the element count: an array may hold secrets.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Array<'b>(&'b str);
+
+impl fmt::Debug for Array<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Array({} elements)", self.elements().count())
+    }
+}
 
 impl<'b> Array<'b> {
     /// The array's text, from `[` to `]`.
@@ -146,11 +164,18 @@ impl<'b> Array<'b> {
 }
 
 /// The members of an [`Object`]: `(name, value)` pairs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Members<'b> {
     lx: Lexer<'b>,
     started: bool,
     done: bool,
+}
+
+impl fmt::Debug for Members<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The text may hold secrets.
+        f.debug_struct("Members").finish_non_exhaustive()
+    }
 }
 
 impl<'b> Iterator for Members<'b> {
@@ -195,11 +220,18 @@ impl<'b> Members<'b> {
 }
 
 /// The elements of an [`Array`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Elements<'b> {
     lx: Lexer<'b>,
     started: bool,
     done: bool,
+}
+
+impl fmt::Debug for Elements<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The text may hold secrets.
+        f.debug_struct("Elements").finish_non_exhaustive()
+    }
 }
 
 impl<'b> Iterator for Elements<'b> {
@@ -238,8 +270,9 @@ impl<'b> Elements<'b> {
     }
 }
 
-/// The byte-level lexer. `text` is already known to be UTF-8.
-#[derive(Debug, Clone)]
+/// The byte-level lexer. `text` is already known to be UTF-8. No `Debug`: the
+/// text may hold secrets.
+#[derive(Clone)]
 struct Lexer<'b> {
     text: &'b str,
     pos: usize,
@@ -347,11 +380,7 @@ impl<'b> Lexer<'b> {
             return Ok(());
         }
         // The first byte that differs, or the end of input if the rest is a prefix.
-        let same = rest
-            .iter()
-            .zip(word)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let same = rest.iter().zip(word).take_while(|(a, b)| a == b).count();
         Err(self.unexpected_at(self.pos.saturating_add(same)))
     }
 
@@ -599,10 +628,22 @@ mod tests {
         assert_eq!(err(br#""\ud83d""#), JsonError::LoneSurrogate { offset: 1 });
         assert_eq!(err(br#""\ude00""#), JsonError::LoneSurrogate { offset: 1 });
         assert_eq!(err(br#""\ud83dx""#), JsonError::LoneSurrogate { offset: 1 });
-        assert_eq!(err(br#""\ud83d\n""#), JsonError::LoneSurrogate { offset: 1 });
-        assert_eq!(err(br#""\ud83d\u0041""#), JsonError::LoneSurrogate { offset: 1 });
-        assert_eq!(err(br#""\ud83d\ud83d""#), JsonError::LoneSurrogate { offset: 1 });
-        assert_eq!(err(br#""\ude00\ud83d""#), JsonError::LoneSurrogate { offset: 1 });
+        assert_eq!(
+            err(br#""\ud83d\n""#),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
+        assert_eq!(
+            err(br#""\ud83d\u0041""#),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
+        assert_eq!(
+            err(br#""\ud83d\ud83d""#),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
+        assert_eq!(
+            err(br#""\ude00\ud83d""#),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
     }
 
     #[test]
@@ -619,15 +660,28 @@ mod tests {
     #[test]
     fn numbers() {
         for ok in [
-            "0", "-0", "1", "-1", "10", "1.5", "-0.0", "1e5", "1E+5", "1e-5", "0.5e10",
-            "18446744073709551616", "123456789.000001",
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "10",
+            "1.5",
+            "-0.0",
+            "1e5",
+            "1E+5",
+            "1e-5",
+            "0.5e10",
+            "18446744073709551616",
+            "123456789.000001",
         ] {
             assert!(
                 matches!(parse_document(ok.as_bytes()), Ok(Value::Number(n)) if n.as_str() == ok),
                 "{ok}"
             );
         }
-        for bad in ["-", "01", "-01", "1.", ".5", "1e", "1e+", "+1", "1.e5", "-a", "00"] {
+        for bad in [
+            "-", "01", "-01", "1.", ".5", "1e", "1e+", "+1", "1.e5", "-a", "00",
+        ] {
             let e = err(bad.as_bytes());
             assert!(
                 matches!(
@@ -674,21 +728,30 @@ mod tests {
         assert_eq!(parse_document(b" \t\r\ntrue \n"), Ok(Value::Bool(true)));
         assert_eq!(parse_document(b"false"), Ok(Value::Bool(false)));
         assert_eq!(parse_document(b"null"), Ok(Value::Null));
-        assert_eq!(err(br#"{"x": tru}"#), JsonError::UnexpectedByte { offset: 9 });
+        assert_eq!(
+            err(br#"{"x": tru}"#),
+            JsonError::UnexpectedByte { offset: 9 }
+        );
         assert_eq!(err(b"tru"), JsonError::UnexpectedEnd { offset: 3 });
         assert_eq!(err(b"True"), JsonError::UnexpectedByte { offset: 0 });
         assert_eq!(err(b"nul1"), JsonError::UnexpectedByte { offset: 3 });
         assert_eq!(err(b"truex"), JsonError::TrailingData { offset: 4 });
         // Only the four JSON whitespace bytes count.
         assert_eq!(err(b"\x0b{}"), JsonError::UnexpectedByte { offset: 0 });
-        assert_eq!(err("\u{a0}{}".as_bytes()), JsonError::UnexpectedByte { offset: 0 });
+        assert_eq!(
+            err("\u{a0}{}".as_bytes()),
+            JsonError::UnexpectedByte { offset: 0 }
+        );
     }
 
     #[test]
     fn empty_and_bom() {
         assert_eq!(err(b""), JsonError::Empty);
         assert_eq!(err(b" \r\n\t"), JsonError::Empty);
-        assert_eq!(err(b"\xEF\xBB\xBF{}"), JsonError::UnexpectedByte { offset: 0 });
+        assert_eq!(
+            err(b"\xEF\xBB\xBF{}"),
+            JsonError::UnexpectedByte { offset: 0 }
+        );
     }
 
     #[test]
@@ -723,10 +786,16 @@ mod tests {
     #[test]
     fn invalid_utf8() {
         assert_eq!(err(b"\"\xff\""), JsonError::InvalidUtf8 { offset: 1 });
-        assert_eq!(err(b"{\"a\":\"\xc3\"}"), JsonError::InvalidUtf8 { offset: 6 });
+        assert_eq!(
+            err(b"{\"a\":\"\xc3\"}"),
+            JsonError::InvalidUtf8 { offset: 6 }
+        );
         // Overlong encoding and an encoded surrogate.
         assert_eq!(err(b"\"\xc0\xaf\""), JsonError::InvalidUtf8 { offset: 1 });
-        assert_eq!(err(b"\"\xed\xa0\x80\""), JsonError::InvalidUtf8 { offset: 1 });
+        assert_eq!(
+            err(b"\"\xed\xa0\x80\""),
+            JsonError::InvalidUtf8 { offset: 1 }
+        );
     }
 
     #[test]
@@ -783,7 +852,9 @@ mod tests {
         assert_eq!(members.len(), 2);
         assert_eq!(members[0].0, "a");
         assert_eq!(members[1].0, "ab");
-        let Value::Array(a) = members[0].1 else { panic!() };
+        let Value::Array(a) = members[0].1 else {
+            panic!()
+        };
         let els: Vec<_> = a.elements().collect();
         assert_eq!(els.len(), 4);
         assert!(matches!(els[0], Value::Number(n) if n.as_u64() == Some(1)));
@@ -791,10 +862,14 @@ mod tests {
         let Value::Object(x) = els[2] else { panic!() };
         assert_eq!(x.get("x"), Some(Value::Null));
         assert!(matches!(els[3], Value::Array(e) if e.elements().next().is_none()));
-        let Some(Value::Object(ab)) = o.get("ab") else { panic!() };
+        let Some(Value::Object(ab)) = o.get("ab") else {
+            panic!()
+        };
         assert_eq!(ab.get("k"), Some(Value::Bool(true)));
         assert_eq!(ab.get("missing"), None);
-        let Ok(Value::Object(empty)) = parse_document(b"{ }") else { panic!() };
+        let Ok(Value::Object(empty)) = parse_document(b"{ }") else {
+            panic!()
+        };
         assert_eq!(empty.members().count(), 0);
     }
 }

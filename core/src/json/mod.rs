@@ -10,9 +10,9 @@
 //!
 //! ```
 //! use picoauth::json::slack::{self, SlackV2};
-//! let body = br#"{"ok":true,"access_token":"xoxb-1-2-abcdef","team":{"id":"T1","name":"Caf\u00e9"}}"#;
+//! let body = br#"{"ok":true,"access_token":"xoxb-17653672481-19874698323","team":{"id":"T1","name":"Caf\u00e9"}}"#;
 //! let SlackV2::Token(t) = slack::parse_v2(body).unwrap() else { panic!() };
-//! assert_eq!(t.access_token.unwrap().expose(), "xoxb-1-2-abcdef");
+//! assert_eq!(t.access_token.unwrap().expose(), "xoxb-17653672481-19874698323");
 //! assert_eq!(format!("{:?}", t.access_token.unwrap()), "AccessToken(xoxb…[redacted])");
 //! assert_eq!(t.team.unwrap().name.unwrap(), "Café");
 //! ```

@@ -19,24 +19,20 @@ use core::fmt;
 /// ```
 #[derive(Clone, Copy)]
 pub struct JsonStr<'b> {
+    // Only the slice is kept (16 bytes, and `Option<JsonStr>` is 16 bytes too): views
+    // are returned by value on small stacks, so whether it holds an escape is found
+    // by scanning the (short) text again instead of being stored.
     raw: &'b str,
-    escaped: bool,
 }
 
 impl<'b> JsonStr<'b> {
     /// Wraps text that the lexer validated (or that holds no backslash).
     pub(crate) fn from_validated(raw: &'b str) -> Self {
-        Self {
-            raw,
-            escaped: raw.as_bytes().contains(&b'\\'),
-        }
+        Self { raw }
     }
 
     /// The empty string.
-    pub(crate) const EMPTY: JsonStr<'static> = JsonStr {
-        raw: "",
-        escaped: false,
-    };
+    pub(crate) const EMPTY: JsonStr<'static> = JsonStr { raw: "" };
 
     /// The raw text between the quotes, escapes intact.
     pub const fn raw(&self) -> &'b str {
@@ -44,13 +40,13 @@ impl<'b> JsonStr<'b> {
     }
 
     /// Whether the raw text holds at least one backslash escape.
-    pub const fn has_escapes(&self) -> bool {
-        self.escaped
+    pub fn has_escapes(&self) -> bool {
+        self.raw.as_bytes().contains(&b'\\')
     }
 
     /// The value itself, without copying, when it holds no escape.
-    pub const fn as_plain(&self) -> Option<&'b str> {
-        if self.escaped {
+    pub fn as_plain(&self) -> Option<&'b str> {
+        if self.has_escapes() {
             None
         } else {
             Some(self.raw)
@@ -168,10 +164,18 @@ impl fmt::Display for JsonStr<'_> {
 
 impl fmt::Debug for JsonStr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.as_plain() {
+            return fmt::Debug::fmt(s, f);
+        }
+        // The same escaping as `str`'s Debug, which leaves `'` alone.
         f.write_str("\"")?;
         for c in self.chars() {
-            for e in c.escape_debug() {
-                fmt::Write::write_char(f, e)?;
+            if c == '\'' {
+                fmt::Write::write_char(f, c)?;
+            } else {
+                for e in c.escape_debug() {
+                    fmt::Write::write_char(f, e)?;
+                }
             }
         }
         f.write_str("\"")

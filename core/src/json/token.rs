@@ -80,13 +80,21 @@ mod tests {
         let t = AccessToken::new(raw);
         assert_eq!(format!("{t:?}"), "AccessToken(xoxb…[redacted])");
         assert_eq!(format!("{t}"), "xoxb…[redacted]");
-        assert_eq!(t.expose(), "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy");
+        assert_eq!(
+            t.expose(),
+            "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+        );
         // The redaction counts decoded characters, not escapes.
-        let esc = RefreshToken::new(JsonStr::from_validated(r"\u0078oxe-1-abcdefgh"));
+        let esc = RefreshToken::new(JsonStr::from_validated(r"\u0078oxe-1-abcdefghijkl"));
         assert_eq!(format!("{esc:?}"), "RefreshToken(xoxe…[redacted])");
-        let url = WebhookUrl::new(JsonStr::from_validated(r"https:\/\/hooks.slack.com\/services\/T\/B\/secret"));
+        let url = WebhookUrl::new(JsonStr::from_validated(
+            r"https:\/\/hooks.slack.com\/services\/T\/B\/secret",
+        ));
         let d = format!("{url:?} {url}");
         assert!(!d.contains("secret") && !d.contains("hooks"), "{d}");
-        assert_eq!(format!("{:?}", IdToken::new(JsonStr::from_validated("abc"))), "IdToken([redacted])");
+        assert_eq!(
+            format!("{:?}", IdToken::new(JsonStr::from_validated("abc"))),
+            "IdToken([redacted])"
+        );
     }
 }

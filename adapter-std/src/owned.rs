@@ -1,0 +1,608 @@
+//! Owned results for std users: the token set with `expires_at`, every parsed field
+//! under the provider's own names, redacted `Debug`, and `serde::Serialize`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use picoauth::exchange::{self, Outcome, ProviderError, Token};
+use picoauth::http::response::{ResponseReader, RetryAfter};
+use picoauth::json::JsonStr;
+use picoauth::provider::ProviderKind;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// An owned secret: `Debug` and `Display` show at most a short prefix; `Serialize`
+/// writes the value itself (for storage), and [`expose`](Self::expose) reads it.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Secret(")?;
+        picoauth::secret::fmt_redacted(f, self.0.chars())?;
+        f.write_str(")")
+    }
+}
+
+impl core::fmt::Display for Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        picoauth::secret::fmt_redacted(f, self.0.chars())
+    }
+}
+
+/// `s` redacted as the core redacts secrets.
+pub fn redacted(s: &str) -> String {
+    Secret::new(s).to_string()
+}
+
+/// One parsed field value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// A string, unescaped.
+    Str(String),
+    /// A secret string.
+    Secret(Secret),
+    /// A number.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A nested object.
+    Object(Fields),
+    /// A list.
+    List(Vec<Field>),
+}
+
+/// Parsed fields under the provider's own names, in the provider's model order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(pub Vec<(String, Field)>);
+
+impl Fields {
+    fn push(&mut self, name: &str, v: Field) {
+        self.0.push((name.to_owned(), v));
+    }
+    fn str(&mut self, name: &str, v: Option<JsonStr<'_>>) {
+        if let Some(v) = v {
+            self.push(name, Field::Str(decode(v)));
+        }
+    }
+    fn secret(&mut self, name: &str, v: Option<JsonStr<'_>>) {
+        if let Some(v) = v {
+            self.push(name, Field::Secret(Secret(decode(v))));
+        }
+    }
+    fn int(&mut self, name: &str, v: Option<impl Into<i128>>) {
+        if let Some(v) = v {
+            let v: i128 = v.into();
+            self.push(name, Field::Int(i64::try_from(v).unwrap_or(i64::MAX)));
+        }
+    }
+    fn bool(&mut self, name: &str, v: Option<bool>) {
+        if let Some(v) = v {
+            self.push(name, Field::Bool(v));
+        }
+    }
+    fn object(&mut self, name: &str, v: Option<Self>) {
+        if let Some(v) = v {
+            self.push(name, Field::Object(v));
+        }
+    }
+
+    /// The fields as a JSON object; secrets redacted unless `show_secrets`.
+    pub fn to_json(&self, show_secrets: bool) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), field_json(v, show_secrets)))
+                .collect::<Map<_, _>>(),
+        )
+    }
+
+    /// A field by name.
+    pub fn get(&self, name: &str) -> Option<&Field> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+fn field_json(f: &Field, show: bool) -> Value {
+    match f {
+        Field::Str(s) => Value::String(s.clone()),
+        Field::Secret(s) if show => Value::String(s.expose().to_owned()),
+        Field::Secret(s) => Value::String(s.to_string()),
+        Field::Int(i) => Value::from(*i),
+        Field::Bool(b) => Value::Bool(*b),
+        Field::Object(o) => o.to_json(show),
+        Field::List(l) => Value::Array(l.iter().map(|x| field_json(x, show)).collect()),
+    }
+}
+
+fn decode(s: JsonStr<'_>) -> String {
+    s.chars().collect()
+}
+
+/// A token set, owned, with `expires_at` computed when it was received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TokenSet {
+    /// The access token (absent on a Slack user-scopes-only install: see `user`).
+    pub access_token: Option<Secret>,
+    /// `token_type` (`bot`, `user`, `bearer`, …).
+    pub token_type: Option<String>,
+    /// The refresh token, when one was issued.
+    pub refresh_token: Option<Secret>,
+    /// `expires_in` seconds, as received.
+    pub expires_in: Option<u64>,
+    /// Unix time at which the access token expires (receipt time + `expires_in`).
+    pub expires_at: Option<u64>,
+    /// The granted scope.
+    pub scope: Option<String>,
+    /// An OpenID Connect `id_token`.
+    pub id_token: Option<Secret>,
+    /// Unix time at which the refresh token expires (Pinterest).
+    pub refresh_token_expires_at: Option<u64>,
+    /// Slack's `authed_user` token set.
+    pub user: Option<Box<TokenSet>>,
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn opt_secret(v: Option<JsonStr<'_>>) -> Option<Secret> {
+    v.map(|s| Secret(decode(s)))
+}
+
+fn opt_string(v: Option<JsonStr<'_>>) -> Option<String> {
+    v.map(decode)
+}
+
+impl TokenSet {
+    fn with_expiry(mut self) -> Self {
+        let now = now_unix();
+        self.expires_at = self.expires_in.map(|e| now.saturating_add(e));
+        self
+    }
+
+    /// Whether the access token has expired (false when no expiry is known).
+    pub fn is_expired(&self) -> bool {
+        self.expires_at.is_some_and(|t| now_unix() >= t)
+    }
+}
+
+/// An exchange's outcome, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OwnedOutcome {
+    /// Tokens.
+    Token {
+        /// The HTTP status.
+        status: u16,
+        /// The token set.
+        tokens: TokenSet,
+        /// Every parsed field.
+        fields: Fields,
+    },
+    /// The provider refused.
+    Error {
+        /// The HTTP status (Slack: 200).
+        status: u16,
+        /// The error code as sent (Pinterest's numeric code as text).
+        code: String,
+        /// A human description, when sent.
+        description: Option<String>,
+        /// Every parsed field.
+        fields: Fields,
+    },
+    /// Rate limited.
+    RateLimited {
+        /// The HTTP status.
+        status: u16,
+        /// `Retry-After` in seconds, when sent as seconds.
+        retry_after: Option<u64>,
+        /// The error code, when a body came.
+        code: Option<String>,
+        /// Every parsed field.
+        fields: Fields,
+    },
+    /// An undocumented status with a body that is no error shape.
+    HttpError {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl OwnedOutcome {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Token { status, .. }
+            | Self::Error { status, .. }
+            | Self::RateLimited { status, .. }
+            | Self::HttpError { status } => *status,
+        }
+    }
+
+    /// The token set, for a token outcome.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        match self {
+            Self::Token { tokens, .. } => Some(tokens),
+            _ => None,
+        }
+    }
+
+    /// The provider's error code, for an error or a rate limit with a body.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            Self::Error { code, .. } => Some(code),
+            Self::RateLimited { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `token`, `error`, `rate_limited` or `http_error`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Token { .. } => "token",
+            Self::Error { .. } => "error",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::HttpError { .. } => "http_error",
+        }
+    }
+
+    /// The command line's JSON object:
+    /// `{"outcome":…,"http_status":N,"retry_after":N,"fields":{…}}`.
+    pub fn to_json(&self, show_secrets: bool) -> Value {
+        let mut m = Map::new();
+        m.insert("outcome".into(), Value::from(self.kind()));
+        m.insert("http_status".into(), Value::from(self.status()));
+        if let Self::RateLimited {
+            retry_after: Some(r), ..
+        } = self
+        {
+            m.insert("retry_after".into(), Value::from(*r));
+        }
+        let fields = match self {
+            Self::Token { fields, .. } | Self::Error { fields, .. } | Self::RateLimited { fields, .. } => {
+                fields.to_json(show_secrets)
+            }
+            Self::HttpError { .. } => Value::Object(Map::new()),
+        };
+        m.insert("fields".into(), fields);
+        Value::Object(m)
+    }
+
+    /// Copies a borrowed core outcome.
+    pub fn from_outcome(o: &Outcome<'_>, _kind: ProviderKind) -> Self {
+        match o {
+            Outcome::Token { status, token } => {
+                let (tokens, fields) = token_parts(token);
+                Self::Token {
+                    status: *status,
+                    tokens: tokens.with_expiry(),
+                    fields,
+                }
+            }
+            Outcome::Error { status, error } => {
+                let (code, description, fields) = error_parts(error);
+                Self::Error {
+                    status: *status,
+                    code,
+                    description,
+                    fields,
+                }
+            }
+            Outcome::RateLimited {
+                status,
+                retry_after,
+                error,
+            } => {
+                let (code, fields) = match error {
+                    Some(e) => {
+                        let (c, _, f) = error_parts(e);
+                        (Some(c), f)
+                    }
+                    None => (None, Fields::default()),
+                };
+                Self::RateLimited {
+                    status: *status,
+                    retry_after: match retry_after {
+                        Some(RetryAfter::Seconds(s)) => Some(u64::from(*s)),
+                        _ => None,
+                    },
+                    code,
+                    fields,
+                }
+            }
+            Outcome::HttpError { status } => Self::HttpError { status: *status },
+            _ => Self::HttpError { status: o.status() },
+        }
+    }
+}
+
+/// Why a saved response could not be parsed.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The HTTP framing was malformed or incomplete.
+    Response(picoauth::http::response::ResponseError),
+    /// The body was not the provider's JSON.
+    Exchange(exchange::ExchangeError<core::convert::Infallible>),
+}
+
+impl core::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Response(e) => write!(f, "malformed HTTP response: {e}"),
+            Self::Exchange(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Interprets a body as `kind`'s answer with HTTP `status` (no `Content-Type`).
+///
+/// # Errors
+/// When the body is not the provider's JSON and the status is a success.
+pub fn parse_body(kind: ProviderKind, status: u16, body: &[u8]) -> Result<OwnedOutcome, ParseError> {
+    let o = exchange::interpret::<core::convert::Infallible>(kind, status, None, None, body)
+        .map_err(ParseError::Exchange)?;
+    Ok(OwnedOutcome::from_outcome(&o, kind))
+}
+
+/// Interprets a whole saved HTTP response (the connection closing at its end).
+///
+/// # Errors
+/// Malformed framing, or a body that is not the provider's JSON.
+pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, ParseError> {
+    let mut buf = vec![0u8; raw.len().max(1)];
+    let mut reader = ResponseReader::new(&mut buf);
+    let (_, status) = reader.feed(raw).map_err(ParseError::Response)?;
+    if status != picoauth::http::response::Status::Complete {
+        let _complete = reader.finish().map_err(ParseError::Response)?;
+    }
+    let resp = reader
+        .response()
+        .ok_or(ParseError::Response(picoauth::http::response::ResponseError::Truncated))?;
+    let content_type = resp.content_type;
+    let o = exchange::interpret::<core::convert::Infallible>(kind, resp.status, content_type, resp.retry_after, resp.body)
+        .map_err(ParseError::Exchange)?;
+    Ok(OwnedOutcome::from_outcome(&o, kind))
+}
+
+fn team_fields(id: Option<JsonStr<'_>>, name: Option<JsonStr<'_>>) -> Fields {
+    let mut f = Fields::default();
+    f.str("id", id);
+    f.str("name", name);
+    f
+}
+
+fn webhook_fields(w: &picoauth::json::slack::IncomingWebhook<'_>) -> Fields {
+    let mut f = Fields::default();
+    f.str("channel", w.channel);
+    f.str("channel_id", w.channel_id);
+    f.str("configuration_url", w.configuration_url);
+    f.secret("url", w.url.map(|u| u.expose()));
+    f
+}
+
+fn warnings_field(f: &mut Fields, w: &picoauth::json::slack::Warnings<'_>) {
+    if !w.is_empty() {
+        let list = w
+            .iter()
+            .map(|x| match x {
+                picoauth::json::slack::SlackWarning::Other(s) => Field::Str(decode(s)),
+                known => Field::Str(known.as_str().to_owned()),
+            })
+            .collect();
+        f.push("warnings", Field::List(list));
+    }
+}
+
+/// Copies a JSON value the provider model does not name (RFC 6749 extension members).
+fn value_field(v: picoauth::json::lexer::Value<'_>) -> Option<Field> {
+    use picoauth::json::lexer::Value;
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => Field::Bool(b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Field::Int(i),
+            None => Field::Str(n.as_str().to_owned()),
+        },
+        Value::String(s) => Field::Str(decode(s)),
+        Value::Object(o) => {
+            let mut f = Fields::default();
+            for (k, v) in o.members() {
+                if let Some(v) = value_field(v) {
+                    f.push(&decode(k), v);
+                }
+            }
+            Field::Object(f)
+        }
+        Value::Array(a) => Field::List(a.elements().filter_map(value_field).collect()),
+    })
+}
+
+fn extensions(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, known: &[&str]) {
+    for (k, v) in o.members() {
+        let k = decode(k);
+        if known.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some(v) = value_field(v) {
+            f.push(&k, v);
+        }
+    }
+}
+
+fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
+    let mut f = Fields::default();
+    let set = match t {
+        Token::SlackV2(t) => {
+            f.bool("ok", Some(true));
+            f.secret("access_token", t.access_token.map(|a| a.expose()));
+            f.str("token_type", t.token_type);
+            f.str("scope", t.scope);
+            f.str("bot_user_id", t.bot_user_id);
+            f.str("app_id", t.app_id);
+            f.object("team", t.team.map(|x| team_fields(x.id, x.name)));
+            f.object("enterprise", t.enterprise.map(|x| team_fields(x.id, x.name)));
+            f.bool("is_enterprise_install", t.is_enterprise_install);
+            let user = t.authed_user.map(|u| {
+                let mut uf = Fields::default();
+                uf.str("id", u.id);
+                uf.str("scope", u.scope);
+                uf.secret("access_token", u.access_token.map(|a| a.expose()));
+                uf.str("token_type", u.token_type);
+                uf.secret("refresh_token", u.refresh_token.map(|a| a.expose()));
+                uf.int("expires_in", u.expires_in);
+                f.object("authed_user", Some(uf));
+                Box::new(
+                    TokenSet {
+                        access_token: secret_of(u.access_token.map(|a| a.expose())),
+                        token_type: string_of(u.token_type),
+                        refresh_token: secret_of(u.refresh_token.map(|a| a.expose())),
+                        expires_in: u.expires_in,
+                        scope: string_of(u.scope),
+                        ..TokenSet::default()
+                    }
+                    .with_expiry(),
+                )
+            });
+            f.object("incoming_webhook", t.incoming_webhook.as_ref().map(webhook_fields));
+            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+            f.int("expires_in", t.expires_in);
+            warnings_field(&mut f, &t.warnings);
+            TokenSet {
+                access_token: secret_of(t.access_token.map(|a| a.expose())),
+                token_type: string_of(t.token_type),
+                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                expires_in: t.expires_in,
+                scope: string_of(t.scope),
+                user,
+                ..TokenSet::default()
+            }
+        }
+        Token::SlackV1(t) => {
+            f.secret("access_token", Some(t.access_token.expose()));
+            f.str("scope", t.scope);
+            f.str("user_id", t.user_id);
+            f.str("team_id", t.team_id);
+            f.str("team_name", t.team_name);
+            f.str("enterprise_id", t.enterprise_id);
+            f.object("incoming_webhook", t.incoming_webhook.as_ref().map(webhook_fields));
+            f.object(
+                "bot",
+                t.bot.map(|b| {
+                    let mut bf = Fields::default();
+                    bf.str("bot_user_id", b.bot_user_id);
+                    bf.secret("bot_access_token", b.bot_access_token.map(|a| a.expose()));
+                    bf
+                }),
+            );
+            f.str("token_type", t.token_type);
+            f.int("expires_in", t.expires_in);
+            warnings_field(&mut f, &t.warnings);
+            TokenSet {
+                access_token: secret_of(Some(t.access_token.expose())),
+                token_type: string_of(t.token_type),
+                expires_in: t.expires_in,
+                scope: string_of(t.scope),
+                ..TokenSet::default()
+            }
+        }
+        Token::Pinterest(t) => {
+            f.secret("access_token", Some(t.access_token.expose()));
+            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+            f.str("response_type", t.response_type);
+            f.str("token_type", t.token_type);
+            f.int("expires_in", t.expires_in);
+            f.int("refresh_token_expires_in", t.refresh_token_expires_in);
+            f.int("refresh_token_expires_at", t.refresh_token_expires_at);
+            f.str("scope", t.scope);
+            let refresh_at = t
+                .refresh_token_expires_at
+                .or_else(|| t.refresh_token_expires_in.map(|e| now_unix().saturating_add(e)));
+            TokenSet {
+                access_token: secret_of(Some(t.access_token.expose())),
+                token_type: string_of(t.token_type),
+                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                expires_in: t.expires_in,
+                scope: string_of(t.scope),
+                refresh_token_expires_at: refresh_at,
+                ..TokenSet::default()
+            }
+        }
+        Token::Rfc6749(t) => {
+            use picoauth::json::rfc6749::TokenType;
+            let token_type = match t.token_type {
+                TokenType::Bearer => "Bearer".to_owned(),
+                TokenType::Other(s) => decode(s),
+                _ => String::new(),
+            };
+            f.secret("access_token", Some(t.access_token.expose()));
+            f.push("token_type", Field::Str(token_type.clone()));
+            f.int("expires_in", t.expires_in);
+            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+            f.str("scope", t.scope);
+            f.secret("id_token", t.id_token.map(|a| a.expose()));
+            extensions(
+                &mut f,
+                &t.object,
+                &["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"],
+            );
+            TokenSet {
+                access_token: secret_of(Some(t.access_token.expose())),
+                token_type: Some(token_type),
+                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                expires_in: t.expires_in,
+                scope: string_of(t.scope),
+                id_token: secret_of(t.id_token.map(|a| a.expose())),
+                ..TokenSet::default()
+            }
+        }
+        _ => TokenSet::default(),
+    };
+    (set, f)
+}
+
+fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
+    let mut f = Fields::default();
+    match e {
+        ProviderError::Slack(e) => {
+            let code = e.code.to_string();
+            f.bool("ok", Some(false));
+            f.push("error", Field::Str(code.clone()));
+            f.str("error_description", e.description);
+            warnings_field(&mut f, &e.warnings);
+            (code, string_of(e.description), f)
+        }
+        ProviderError::Pinterest(e) => {
+            f.int("code", Some(e.code));
+            f.str("message", Some(e.message));
+            (e.code.to_string(), Some(decode(e.message)), f)
+        }
+        ProviderError::Rfc6749(e) => {
+            let code = e.code.to_string();
+            f.push("error", Field::Str(code.clone()));
+            f.str("error_description", e.description);
+            f.str("error_uri", e.uri);
+            extensions(&mut f, &e.object, &["error", "error_description", "error_uri"]);
+            (code, string_of(e.description), f)
+        }
+        _ => (String::new(), None, f),
+    }
+}
+
+use {opt_secret as secret_of, opt_string as string_of};
