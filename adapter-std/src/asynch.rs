@@ -1,11 +1,12 @@
 //! The async client: tokio + tokio-rustls, driven by the core's async exchange
 //! driver through `embedded-io-async` adapters.
 
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
 use std::collections::HashMap;
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use picoauth::exchange::{self, ExchangeError, Outcome};
@@ -67,14 +68,19 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures; a provider's refusal is
     /// an `Ok` outcome.
     pub async fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        self.exchange_with(req, |o| OwnedOutcome::from_outcome(o, req.provider().kind)).await
+        self.exchange_with(req, |o| OwnedOutcome::from_outcome(o, req.provider().kind))
+            .await
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f`.
     ///
     /// # Errors
     /// As [`exchange`](Self::exchange).
-    pub async fn exchange_with<R>(&self, req: &TokenRequest<'_>, f: impl FnOnce(&Outcome<'_>) -> R) -> Result<R, Error> {
+    pub async fn exchange_with<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>) -> R,
+    ) -> Result<R, Error> {
         let deadline = Instant::now() + self.total_timeout;
         match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, f)).await {
             Ok(r) => r,
@@ -82,7 +88,11 @@ impl Client {
         }
     }
 
-    async fn exchange_inner<R>(&self, req: &TokenRequest<'_>, f: impl FnOnce(&Outcome<'_>) -> R) -> Result<R, Error> {
+    async fn exchange_inner<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>) -> R,
+    ) -> Result<R, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().await.remove(&key);
@@ -113,16 +123,24 @@ impl Client {
     }
 
     async fn connect(&self, ep: &Endpoint<'_>) -> Result<Stream, Error> {
-        let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect((ep.host_name(), ep.port)))
-            .await
-            .map_err(|_| Error::Timeout)?
-            .map_err(Error::Connect)?;
+        let tcp = tokio::time::timeout(
+            self.connect_timeout,
+            TcpStream::connect((ep.host_name(), ep.port)),
+        )
+        .await
+        .map_err(|_| Error::Timeout)?
+        .map_err(Error::Connect)?;
         tcp.set_nodelay(true).map_err(Error::Connect)?;
         if !ep.tls {
             return Ok(Stream::Plain(tcp));
         }
-        let name = ServerName::try_from(ep.host_name().to_owned()).map_err(|_| Error::InvalidHostName)?;
-        let tls = self.tls.connect(name, tcp).await.map_err(crate::client::map_io)?;
+        let name =
+            ServerName::try_from(ep.host_name().to_owned()).map_err(|_| Error::InvalidHostName)?;
+        let tls = self
+            .tls
+            .connect(name, tcp)
+            .await
+            .map_err(crate::client::map_io)?;
         Ok(Stream::Tls(Box::new(tls)))
     }
 }
@@ -156,7 +174,11 @@ enum Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
@@ -165,7 +187,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),

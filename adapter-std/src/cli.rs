@@ -7,9 +7,9 @@
 //! Exit status: 0 token, 2 usage, 3 provider error, 4 rate limited, 5 transport, TLS,
 //! malformed or unexpected response (a one-line reason on stderr).
 
+use core::time::Duration;
 use std::io::{Read as _, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use picoauth::provider::{AuthMethod, Endpoint, Provider, ProviderKind};
@@ -79,7 +79,7 @@ enum Command {
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:0")]
-        listen: std::net::SocketAddr,
+        listen: core::net::SocketAddr,
         /// Where to write the CA certificate (PEM).
         #[arg(long)]
         ca_out: PathBuf,
@@ -191,17 +191,28 @@ impl Inputs {
     fn from_common(common: Common) -> Result<Self, Usage> {
         let kind = common.provider.kind();
         let read_env = |name: &str| {
-            std::env::var(name).map_err(|_| Usage(format!("environment variable {name} is not set")))
+            std::env::var(name)
+                .map_err(|_| Usage(format!("environment variable {name} is not set")))
         };
-        let secret = common.client_secret_env.as_deref().map(read_env).transpose()?;
-        let refresh_token = common.refresh_token_env.as_deref().map(read_env).transpose()?;
+        let secret = common
+            .client_secret_env
+            .as_deref()
+            .map(read_env)
+            .transpose()?;
+        let refresh_token = common
+            .refresh_token_env
+            .as_deref()
+            .map(read_env)
+            .transpose()?;
         if common.code.is_none() && refresh_token.is_none() && !common.client_credentials {
             return Err(Usage(
                 "choose a grant: --code, --refresh-token-env or --client-credentials".to_owned(),
             ));
         }
         if kind == ProviderKind::Rfc6749 && common.token_url.is_none() {
-            return Err(Usage("--token-url is required for --provider oauth2".to_owned()));
+            return Err(Usage(
+                "--token-url is required for --provider oauth2".to_owned(),
+            ));
         }
         let auth = match common.auth {
             Some(AuthArg::Basic) => AuthMethod::Basic,
@@ -211,7 +222,9 @@ impl Inputs {
             None => Provider::preset(kind).map_or(AuthMethod::Basic, |p| p.default_auth),
         };
         if auth != AuthMethod::None && secret.is_none() {
-            return Err(Usage("--auth basic|post needs --client-secret-env".to_owned()));
+            return Err(Usage(
+                "--auth basic|post needs --client-secret-env".to_owned(),
+            ));
         }
         Ok(Self {
             kind,
@@ -257,11 +270,16 @@ impl Inputs {
             Some(s) => grant.with_scope(s),
             None => grant,
         };
-        let extra: Vec<(&str, &str)> = c.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let extra: Vec<(&str, &str)> = c
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let req = TokenRequest::new(&provider, auth, grant)
             .with_extra(&extra)
             .continuous_refresh(c.continuous_refresh);
-        req.validate().map_err(|e| Usage(format!("cannot build the request: {e}")))?;
+        req.validate()
+            .map_err(|e| Usage(format!("cannot build the request: {e}")))?;
         Ok(f(&req))
     }
 
@@ -306,7 +324,11 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_TOKEN };
+            let code = if e.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_TOKEN
+            };
             let text = e.render().to_string();
             if e.use_stderr() {
                 let _ = err.write_all(text.as_bytes());
@@ -318,8 +340,14 @@ where
     };
     match cli.command {
         Command::Demo => crate::cli_demo::run(out, err),
-        Command::Request { common, show_secrets } => cmd_request(common, show_secrets, out, err),
-        Command::Exchange { common, show_secrets } => cmd_exchange(common, show_secrets, out, err),
+        Command::Request {
+            common,
+            show_secrets,
+        } => cmd_request(common, show_secrets, out, err),
+        Command::Exchange {
+            common,
+            show_secrets,
+        } => cmd_exchange(common, show_secrets, out, err),
         Command::Parse {
             provider,
             body,
@@ -327,7 +355,11 @@ where
             show_secrets,
             file,
         } => cmd_parse(provider.kind(), body, status, show_secrets, &file, out, err),
-        Command::Serve { listen, ca_out, names } => crate::cli_demo::serve(listen, &ca_out, names, out, err),
+        Command::Serve {
+            listen,
+            ca_out,
+            names,
+        } => crate::cli_demo::serve(listen, &ca_out, names, out, err),
     }
 }
 
@@ -374,7 +406,12 @@ pub fn print_outcome(o: &OwnedOutcome, show_secrets: bool, out: &mut dyn Write) 
     }
 }
 
-fn cmd_exchange(common: Common, show_secrets: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn cmd_exchange(
+    common: Common,
+    show_secrets: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let ca = match &common.ca_cert {
         Some(p) => match std::fs::read(p) {
             Ok(b) => Some(b),

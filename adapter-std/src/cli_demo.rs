@@ -1,7 +1,7 @@
 //! `picoauth demo` and `picoauth serve`.
 
+use core::net::SocketAddr;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
@@ -36,7 +36,9 @@ impl Row {
     fn ok(&self) -> bool {
         match (&self.result, &self.expect) {
             (Ok(OwnedOutcome::Token { .. }), Expect::Token) => true,
-            (Ok(o @ OwnedOutcome::Error { .. }), Expect::Error(code)) => o.error_code() == Some(*code),
+            (Ok(o @ OwnedOutcome::Error { .. }), Expect::Error(code)) => {
+                o.error_code() == Some(*code)
+            }
             (Ok(OwnedOutcome::RateLimited { .. }), Expect::RateLimited) => true,
             _ => false,
         }
@@ -62,7 +64,11 @@ impl Row {
                 s
             }
             Ok(o @ OwnedOutcome::Error { .. }) => {
-                format!("HTTP {} error {}", o.status(), o.error_code().unwrap_or("?"))
+                format!(
+                    "HTTP {} error {}",
+                    o.status(),
+                    o.error_code().unwrap_or("?")
+                )
             }
             Ok(o @ OwnedOutcome::RateLimited { retry_after, .. }) => format!(
                 "HTTP {} rate limited, retry after {}",
@@ -78,10 +84,18 @@ fn pkce_pair() -> (String, String) {
     // 32 bytes of entropy from the OS-seeded hasher state and the clock: enough for a demo
     // verifier; `picoauth` itself takes entropy from the caller.
     let mut seed = Vec::new();
-    seed.extend_from_slice(&std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos().to_le_bytes());
+    seed.extend_from_slice(
+        &std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_le_bytes(),
+    );
     seed.extend_from_slice(&std::process::id().to_le_bytes());
-    let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&seed));
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let verifier =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&seed));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
@@ -104,7 +118,10 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         out,
         "picoauth demo: built-in provider at {base} (fresh ECDSA P-256 CA, trusted only for this run)\n"
     );
-    let client = match Client::builder().only_ca_pem(provider.ca_cert_pem().as_bytes()).and_then(|b| b.build()) {
+    let client = match Client::builder()
+        .only_ca_pem(provider.ca_cert_pem().as_bytes())
+        .and_then(|b| b.build())
+    {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "picoauth: {e}");
@@ -122,34 +139,44 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let rfc = Provider::rfc6749(ep(&rfc_url));
 
     let mut rows: Vec<Row> = Vec::new();
-    let mut step = |provider: &'static str, what: &'static str, expect: Expect, req: &TokenRequest<'_>| {
-        let t = Instant::now();
-        let result = client.exchange(req).map_err(|e| e.to_string());
-        rows.push(Row {
-            provider,
-            what,
-            result,
-            expect,
-            ms: t.elapsed().as_millis(),
-        });
-        rows.last().and_then(|r| r.result.as_ref().ok()).cloned()
-    };
+    let mut step =
+        |provider: &'static str, what: &'static str, expect: Expect, req: &TokenRequest<'_>| {
+            let t = Instant::now();
+            let result = client.exchange(req).map_err(|e| e.to_string());
+            rows.push(Row {
+                provider,
+                what,
+                result,
+                expect,
+                ms: t.elapsed().as_millis(),
+            });
+            rows.last().and_then(|r| r.result.as_ref().ok()).cloned()
+        };
 
     // Slack v2: code exchange on a rotation-enabled app, then rotation.
-    let slack_auth = ClientAuth::basic(lp::SLACK_ROTATING_CLIENT_ID, lp::SLACK_ROTATING_CLIENT_SECRET.into());
+    let slack_auth = ClientAuth::basic(
+        lp::SLACK_ROTATING_CLIENT_ID,
+        lp::SLACK_ROTATING_CLIENT_SECRET.into(),
+    );
     let code = provider.issue_code(lp::SLACK_ROTATING_CLIENT_ID, Some(REDIRECT), None, None);
     let got = step(
         "slack-v2",
         "code exchange",
         Expect::Token,
-        &TokenRequest::new(&slack2, slack_auth, Grant::authorization_code(&code).with_redirect_uri(REDIRECT)),
+        &TokenRequest::new(
+            &slack2,
+            slack_auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        ),
     );
     let refresh = got
         .as_ref()
         .and_then(|o| o.tokens())
         .and_then(|t| t.refresh_token.as_ref())
         .map(|r| r.expose().to_owned())
-        .unwrap_or_else(|| provider.issue_refresh_token(ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, None));
+        .unwrap_or_else(|| {
+            provider.issue_refresh_token(ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, None)
+        });
     step(
         "slack-v2",
         "token rotation (refresh)",
@@ -160,7 +187,11 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         "slack-v2",
         "error: invalid code",
         Expect::Error("invalid_code"),
-        &TokenRequest::new(&slack2, slack_auth, Grant::authorization_code("not-a-real-code")),
+        &TokenRequest::new(
+            &slack2,
+            slack_auth,
+            Grant::authorization_code("not-a-real-code"),
+        ),
     );
     step(
         "slack-v2",
@@ -200,14 +231,20 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         "pinterest",
         "code exchange",
         Expect::Token,
-        &TokenRequest::new(&pin, pin_auth, Grant::authorization_code(&code).with_redirect_uri(REDIRECT)),
+        &TokenRequest::new(
+            &pin,
+            pin_auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        ),
     );
     let refresh = got
         .as_ref()
         .and_then(|o| o.tokens())
         .and_then(|t| t.refresh_token.as_ref())
         .map(|r| r.expose().to_owned())
-        .unwrap_or_else(|| provider.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None));
+        .unwrap_or_else(|| {
+            provider.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None)
+        });
     step(
         "pinterest",
         "refresh (continuous)",
@@ -218,7 +255,11 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         "pinterest",
         "client credentials",
         Expect::Token,
-        &TokenRequest::new(&pin, pin_auth, Grant::client_credentials().with_scope("boards:read,pins:read")),
+        &TokenRequest::new(
+            &pin,
+            pin_auth,
+            Grant::client_credentials().with_scope("boards:read,pins:read"),
+        ),
     );
     step(
         "pinterest",
@@ -233,12 +274,22 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
     // RFC 6749: a public client with PKCE, then a replay of the spent code.
     let (verifier, challenge) = pkce_pair();
-    let code = provider.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), Some("read"));
+    let code = provider.issue_code(
+        lp::PUBLIC_CLIENT_ID,
+        Some(REDIRECT),
+        Some(&challenge),
+        Some("read"),
+    );
     let pkce_grant = Grant::authorization_code(&code)
         .with_redirect_uri(REDIRECT)
         .with_code_verifier(&verifier);
     let public = ClientAuth::public(lp::PUBLIC_CLIENT_ID);
-    step("oauth2", "code + PKCE (public client)", Expect::Token, &TokenRequest::new(&rfc, public, pkce_grant));
+    step(
+        "oauth2",
+        "code + PKCE (public client)",
+        Expect::Token,
+        &TokenRequest::new(&rfc, public, pkce_grant),
+    );
     step(
         "oauth2",
         "error: code replayed",
@@ -316,9 +367,11 @@ pub(crate) fn serve(
         let _ = writeln!(out, "code slack-v2 {} {c}", lp::SLACK_CLIENT_ID);
         let c = provider.issue_code(lp::PINTEREST_CLIENT_ID, None, None, None);
         let _ = writeln!(out, "code pinterest {} {c}", lp::PINTEREST_CLIENT_ID);
-        let r = provider.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None);
+        let r =
+            provider.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None);
         let _ = writeln!(out, "refresh pinterest {} {r}", lp::PINTEREST_CLIENT_ID);
-        let r = provider.issue_refresh_token(ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, None);
+        let r =
+            provider.issue_refresh_token(ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, None);
         let _ = writeln!(out, "refresh slack-v2 {} {r}", lp::SLACK_ROTATING_CLIENT_ID);
     }
     let _ = writeln!(out, "ready");

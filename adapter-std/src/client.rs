@@ -1,11 +1,12 @@
 //! The blocking HTTPS client: `std::net::TcpStream` + rustls, driven by the core's
 //! exchange driver through `embedded-io` adapters. It moves bytes, nothing more.
 
+use core::time::Duration;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use embedded_io_adapters::std::FromStd;
 use picoauth::exchange::{self, ExchangeError, Outcome};
@@ -116,7 +117,12 @@ impl ClientBuilder {
     }
 
     pub(crate) fn into_parts(self) -> (Trust, Duration, Duration, usize) {
-        (self.trust, self.connect_timeout, self.total_timeout, self.max_response_bytes)
+        (
+            self.trust,
+            self.connect_timeout,
+            self.total_timeout,
+            self.max_response_bytes,
+        )
     }
 
     /// Builds the client.
@@ -159,7 +165,9 @@ pub struct Client {
 
 impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Client").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -190,7 +198,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`exchange`](Self::exchange).
-    pub fn exchange_with<R>(&self, req: &TokenRequest<'_>, f: impl FnOnce(&Outcome<'_>) -> R) -> Result<R, Error> {
+    pub fn exchange_with<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>) -> R,
+    ) -> Result<R, Error> {
         let start = Instant::now();
         let mut attempt = 1u32;
         let mut buf = vec![0u8; self.settings.max_response_bytes];
@@ -198,9 +210,13 @@ impl Client {
             let outcome = self.exchange_once(req, &mut buf, start)?;
             // Decide on a retry without holding the borrow of `buf`.
             let wait = match (&outcome, self.settings.retry) {
-                (Outcome::RateLimited { retry_after, .. }, Some(policy)) if attempt < policy.max_attempts => {
+                (Outcome::RateLimited { retry_after, .. }, Some(policy))
+                    if attempt < policy.max_attempts =>
+                {
                     let wait = match retry_after {
-                        Some(picoauth::http::response::RetryAfter::Seconds(s)) => Duration::from_secs(u64::from(*s)),
+                        Some(picoauth::http::response::RetryAfter::Seconds(s)) => {
+                            Duration::from_secs(u64::from(*s))
+                        }
                         _ => policy.default_wait,
                     };
                     (start.elapsed() + wait < policy.max_total).then_some(wait)
@@ -217,7 +233,12 @@ impl Client {
         }
     }
 
-    fn exchange_once<'b>(&self, req: &TokenRequest<'_>, buf: &'b mut [u8], start: Instant) -> Result<Outcome<'b>, Error> {
+    fn exchange_once<'b>(
+        &self,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+        start: Instant,
+    ) -> Result<Outcome<'b>, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
@@ -245,7 +266,9 @@ impl Client {
     }
 
     fn connect(&self, ep: &Endpoint<'_>, deadline: Instant) -> Result<Conn, Error> {
-        let addrs = (ep.host_name(), ep.port).to_socket_addrs().map_err(Error::Connect)?;
+        let addrs = (ep.host_name(), ep.port)
+            .to_socket_addrs()
+            .map_err(Error::Connect)?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "host name resolved to no address");
         let mut tcp = None;
         for addr in addrs {
@@ -268,7 +291,8 @@ impl Client {
         };
         tcp.set_nodelay(true).map_err(Error::Connect)?;
         let stream = if ep.tls {
-            let name = ServerName::try_from(ep.host_name().to_owned()).map_err(|_| Error::InvalidHostName)?;
+            let name = ServerName::try_from(ep.host_name().to_owned())
+                .map_err(|_| Error::InvalidHostName)?;
             let tls = ClientConnection::new(self.tls.clone(), name).map_err(Error::Tls)?;
             Stream::Tls(Box::new(StreamOwned::new(tls, tcp)))
         } else {
@@ -300,10 +324,16 @@ pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {
 }
 
 pub(crate) fn map_io(e: io::Error) -> Error {
-    if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) {
         return Error::Timeout;
     }
-    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         return Error::Tls(tls.clone());
     }
     Error::Io(e)
@@ -337,14 +367,18 @@ impl Conn {
             return false;
         }
         let mut probe = [0u8; 1];
-        let open = matches!(tcp.peek(&mut probe), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock);
+        let open =
+            matches!(tcp.peek(&mut probe), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock);
         tcp.set_nonblocking(false).is_ok() && open
     }
 
     fn arm(&self) -> io::Result<()> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "exchange deadline passed"));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "exchange deadline passed",
+            ));
         }
         let t = Some(self.read_timeout.min(left));
         self.tcp().set_read_timeout(t)?;

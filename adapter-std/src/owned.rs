@@ -61,7 +61,7 @@ pub enum Field {
     /// A nested object.
     Object(Fields),
     /// A list.
-    List(Vec<Field>),
+    List(Vec<Self>),
 }
 
 /// Parsed fields under the provider's own names, in the provider's model order.
@@ -151,7 +151,7 @@ pub struct TokenSet {
     /// Unix time at which the refresh token expires (Pinterest).
     pub refresh_token_expires_at: Option<u64>,
     /// Slack's `authed_user` token set.
-    pub user: Option<Box<TokenSet>>,
+    pub user: Option<Box<Self>>,
 }
 
 fn now_unix() -> u64 {
@@ -268,15 +268,16 @@ impl OwnedOutcome {
         m.insert("outcome".into(), Value::from(self.kind()));
         m.insert("http_status".into(), Value::from(self.status()));
         if let Self::RateLimited {
-            retry_after: Some(r), ..
+            retry_after: Some(r),
+            ..
         } = self
         {
             m.insert("retry_after".into(), Value::from(*r));
         }
         let fields = match self {
-            Self::Token { fields, .. } | Self::Error { fields, .. } | Self::RateLimited { fields, .. } => {
-                fields.to_json(show_secrets)
-            }
+            Self::Token { fields, .. }
+            | Self::Error { fields, .. }
+            | Self::RateLimited { fields, .. } => fields.to_json(show_secrets),
             Self::HttpError { .. } => Value::Object(Map::new()),
         };
         m.insert("fields".into(), fields);
@@ -349,13 +350,17 @@ impl core::fmt::Display for ParseError {
     }
 }
 
-impl std::error::Error for ParseError {}
+impl core::error::Error for ParseError {}
 
 /// Interprets a body as `kind`'s answer with HTTP `status` (no `Content-Type`).
 ///
 /// # Errors
 /// When the body is not the provider's JSON and the status is a success.
-pub fn parse_body(kind: ProviderKind, status: u16, body: &[u8]) -> Result<OwnedOutcome, ParseError> {
+pub fn parse_body(
+    kind: ProviderKind,
+    status: u16,
+    body: &[u8],
+) -> Result<OwnedOutcome, ParseError> {
     let o = exchange::interpret::<core::convert::Infallible>(kind, status, None, None, body)
         .map_err(ParseError::Exchange)?;
     Ok(OwnedOutcome::from_outcome(&o, kind))
@@ -372,12 +377,18 @@ pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, Pa
     if status != picoauth::http::response::Status::Complete {
         let _complete = reader.finish().map_err(ParseError::Response)?;
     }
-    let resp = reader
-        .response()
-        .ok_or(ParseError::Response(picoauth::http::response::ResponseError::Truncated))?;
+    let resp = reader.response().ok_or(ParseError::Response(
+        picoauth::http::response::ResponseError::Truncated,
+    ))?;
     let content_type = resp.content_type;
-    let o = exchange::interpret::<core::convert::Infallible>(kind, resp.status, content_type, resp.retry_after, resp.body)
-        .map_err(ParseError::Exchange)?;
+    let o = exchange::interpret::<core::convert::Infallible>(
+        kind,
+        resp.status,
+        content_type,
+        resp.retry_after,
+        resp.body,
+    )
+    .map_err(ParseError::Exchange)?;
     Ok(OwnedOutcome::from_outcome(&o, kind))
 }
 
@@ -457,7 +468,10 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.str("bot_user_id", t.bot_user_id);
             f.str("app_id", t.app_id);
             f.object("team", t.team.map(|x| team_fields(x.id, x.name)));
-            f.object("enterprise", t.enterprise.map(|x| team_fields(x.id, x.name)));
+            f.object(
+                "enterprise",
+                t.enterprise.map(|x| team_fields(x.id, x.name)),
+            );
             f.bool("is_enterprise_install", t.is_enterprise_install);
             let user = t.authed_user.map(|u| {
                 let mut uf = Fields::default();
@@ -480,7 +494,10 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
                     .with_expiry(),
                 )
             });
-            f.object("incoming_webhook", t.incoming_webhook.as_ref().map(webhook_fields));
+            f.object(
+                "incoming_webhook",
+                t.incoming_webhook.as_ref().map(webhook_fields),
+            );
             f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
             f.int("expires_in", t.expires_in);
             warnings_field(&mut f, &t.warnings);
@@ -501,7 +518,10 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.str("team_id", t.team_id);
             f.str("team_name", t.team_name);
             f.str("enterprise_id", t.enterprise_id);
-            f.object("incoming_webhook", t.incoming_webhook.as_ref().map(webhook_fields));
+            f.object(
+                "incoming_webhook",
+                t.incoming_webhook.as_ref().map(webhook_fields),
+            );
             f.object(
                 "bot",
                 t.bot.map(|b| {
@@ -531,9 +551,10 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.int("refresh_token_expires_in", t.refresh_token_expires_in);
             f.int("refresh_token_expires_at", t.refresh_token_expires_at);
             f.str("scope", t.scope);
-            let refresh_at = t
-                .refresh_token_expires_at
-                .or_else(|| t.refresh_token_expires_in.map(|e| now_unix().saturating_add(e)));
+            let refresh_at = t.refresh_token_expires_at.or_else(|| {
+                t.refresh_token_expires_in
+                    .map(|e| now_unix().saturating_add(e))
+            });
             TokenSet {
                 access_token: secret_of(Some(t.access_token.expose())),
                 token_type: string_of(t.token_type),
@@ -560,7 +581,14 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             extensions(
                 &mut f,
                 &t.object,
-                &["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"],
+                &[
+                    "access_token",
+                    "token_type",
+                    "expires_in",
+                    "refresh_token",
+                    "scope",
+                    "id_token",
+                ],
             );
             TokenSet {
                 access_token: secret_of(Some(t.access_token.expose())),
@@ -598,7 +626,11 @@ fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
             f.push("error", Field::Str(code.clone()));
             f.str("error_description", e.description);
             f.str("error_uri", e.uri);
-            extensions(&mut f, &e.object, &["error", "error_description", "error_uri"]);
+            extensions(
+                &mut f,
+                &e.object,
+                &["error", "error_description", "error_uri"],
+            );
             (code, string_of(e.description), f)
         }
         _ => (String::new(), None, f),

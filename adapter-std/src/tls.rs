@@ -26,7 +26,7 @@ impl core::fmt::Display for TlsConfigError {
     }
 }
 
-impl std::error::Error for TlsConfigError {}
+impl core::error::Error for TlsConfigError {}
 
 /// Which certificates the client trusts.
 #[derive(Debug, Clone, Default)]

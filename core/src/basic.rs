@@ -45,7 +45,10 @@ impl<'a> BasicAuth<'a> {
     fn credentials_len(&self) -> usize {
         form::encoded_len(self.client_id, Space::Percent20)
             .saturating_add(1)
-            .saturating_add(form::encoded_len(self.client_secret.expose(), Space::Percent20))
+            .saturating_add(form::encoded_len(
+                self.client_secret.expose(),
+                Space::Percent20,
+            ))
     }
 
     /// The exact length of the header value, `Basic ` included.
@@ -125,7 +128,11 @@ mod tests {
         ];
         for &(id, secret, want) in cases {
             let (b, n) = value(id, secret);
-            assert_eq!(core::str::from_utf8(&b[..n]).unwrap(), want, "{id}:{secret}");
+            assert_eq!(
+                core::str::from_utf8(&b[..n]).unwrap(),
+                want,
+                "{id}:{secret}"
+            );
         }
     }
 
@@ -145,7 +152,10 @@ mod tests {
     fn short_buffer_is_untouched() {
         let a = BasicAuth::new("aaa", ClientSecret::new("bbb"));
         let mut buf = [1u8; 10];
-        assert_eq!(a.encode(&mut buf), Err(EncodeError::BufferTooSmall { needed: 18 }));
+        assert_eq!(
+            a.encode(&mut buf),
+            Err(EncodeError::BufferTooSmall { needed: 18 })
+        );
         assert_eq!(buf, [1u8; 10]);
     }
 }

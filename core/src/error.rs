@@ -61,7 +61,9 @@ impl EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BufferTooSmall { needed } => write!(f, "output buffer too small: {needed} bytes needed"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
             Self::Empty { what } => write!(f, "{what} is empty"),
             Self::ValueTooLong { what } => write!(f, "{what} is too long"),
             other => f.write_str(other.as_str()),

@@ -69,7 +69,10 @@ pub(crate) fn bytes(s: &str, space: Space) -> impl Iterator<Item = u8> + '_ {
         let (arr, n) = match b {
             b' ' if space == Space::Plus => ([b'+', 0, 0], 1),
             b if is_unreserved(b) => ([b, 0, 0], 1),
-            b => ([b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]], 3),
+            b => (
+                [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]],
+                3,
+            ),
         };
         arr.into_iter().take(n)
     })
@@ -110,7 +113,9 @@ impl fmt::Display for DecodeError {
         match self {
             Self::InvalidPercent { offset } => write!(f, "invalid percent-escape at byte {offset}"),
             Self::InvalidUtf8 => f.write_str("decoded value is not UTF-8"),
-            Self::BufferTooSmall { needed } => write!(f, "output buffer too small: {needed} bytes needed"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
         }
     }
 }
@@ -200,12 +205,13 @@ pub fn decode_borrowed(input: &[u8]) -> Result<Option<&str>, DecodeError> {
 /// assert_eq!(it.next(), None);
 /// ```
 pub fn pairs(input: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    input.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|p| {
-        match p.iter().position(|&b| b == b'=') {
+    input
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.iter().position(|&b| b == b'=') {
             Some(eq) => (p.get(..eq).unwrap_or(&[]), p.get(eq + 1..).unwrap_or(&[])),
             None => (p, &[][..]),
-        }
-    })
+        })
 }
 
 #[cfg(test)]
@@ -234,7 +240,10 @@ mod tests {
         let (b, n) = enc("é", Space::Plus);
         assert_eq!(&b[..n], b"%C3%A9");
         let (b, n) = enc("urn:ietf:params:oauth:grant-type:device_code", Space::Plus);
-        assert_eq!(&b[..n], b"urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code");
+        assert_eq!(
+            &b[..n],
+            b"urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+        );
     }
 
     #[test]
@@ -250,7 +259,10 @@ mod tests {
     #[test]
     fn encode_reports_needed_and_leaves_buffer() {
         let mut small = [7u8; 4];
-        assert_eq!(encode("a b/c", &mut small), Err(EncodeError::BufferTooSmall { needed: 7 }));
+        assert_eq!(
+            encode("a b/c", &mut small),
+            Err(EncodeError::BufferTooSmall { needed: 7 })
+        );
         assert_eq!(small, [7u8; 4]);
     }
 
@@ -263,12 +275,24 @@ mod tests {
             decode(b"https%3A%2F%2Fclient%2Eexample%2Ecom%2Fcb", &mut out).unwrap(),
             "https://client.example.com/cb"
         );
-        assert_eq!(decode(b"a%2", &mut out), Err(DecodeError::InvalidPercent { offset: 1 }));
-        assert_eq!(decode(b"%zz", &mut out), Err(DecodeError::InvalidPercent { offset: 0 }));
-        assert_eq!(decode(b"%", &mut out), Err(DecodeError::InvalidPercent { offset: 0 }));
+        assert_eq!(
+            decode(b"a%2", &mut out),
+            Err(DecodeError::InvalidPercent { offset: 1 })
+        );
+        assert_eq!(
+            decode(b"%zz", &mut out),
+            Err(DecodeError::InvalidPercent { offset: 0 })
+        );
+        assert_eq!(
+            decode(b"%", &mut out),
+            Err(DecodeError::InvalidPercent { offset: 0 })
+        );
         assert_eq!(decode(b"%ff", &mut out), Err(DecodeError::InvalidUtf8));
         let mut tiny = [9u8; 2];
-        assert_eq!(decode(b"abc", &mut tiny), Err(DecodeError::BufferTooSmall { needed: 3 }));
+        assert_eq!(
+            decode(b"abc", &mut tiny),
+            Err(DecodeError::BufferTooSmall { needed: 3 })
+        );
         assert_eq!(tiny, [9, 9]);
         assert_eq!(decode_borrowed(b"plain").unwrap(), Some("plain"));
         assert_eq!(decode_borrowed(b"a+b").unwrap(), None);

@@ -56,8 +56,8 @@ pub mod pkce;
 pub mod provider;
 pub mod request;
 pub mod secret;
-pub mod state;
 mod sink;
+pub mod state;
 
 pub use error::EncodeError;
 pub use secret::ClientSecret;

@@ -100,7 +100,9 @@ impl<'a> ClientAuth<'a> {
     /// The client id.
     pub const fn client_id(&self) -> &'a str {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::Public { client_id } => client_id,
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::Public { client_id } => client_id,
         }
     }
 
@@ -168,7 +170,9 @@ impl<'a> Grant<'a> {
     pub const fn with_redirect_uri(self, uri: &'a str) -> Self {
         match self {
             Self::AuthorizationCode {
-                code, code_verifier, ..
+                code,
+                code_verifier,
+                ..
             } => Self::AuthorizationCode {
                 code,
                 redirect_uri: Some(uri),
@@ -371,7 +375,9 @@ impl<'a> TokenRequest<'a> {
                 return Err(EncodeError::InvalidExtraParam);
             }
             if name.len() > MAX_VALUE_LEN || value.len() > MAX_VALUE_LEN {
-                return Err(EncodeError::ValueTooLong { what: "extra parameter" });
+                return Err(EncodeError::ValueTooLong {
+                    what: "extra parameter",
+                });
             }
         }
         Ok(())
@@ -474,7 +480,13 @@ impl<'a> TokenRequest<'a> {
     }
 
     pub(crate) fn emit_request(&self, sink: &mut dyn Sink, body_len: usize) {
-        crate::http::request::emit_head(sink, &self.provider.endpoint, self.basic_auth().as_ref(), body_len, self.user_agent);
+        crate::http::request::emit_head(
+            sink,
+            &self.provider.endpoint,
+            self.basic_auth().as_ref(),
+            body_len,
+            self.user_agent,
+        );
         self.emit_body(sink);
     }
 

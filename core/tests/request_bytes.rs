@@ -57,7 +57,11 @@ fn slack_v2_every_grant_and_auth() {
     let code = Grant::authorization_code("ccdaa72ad").with_redirect_uri("http://example.com");
     assert_eq!(
         encode(&TokenRequest::new(&SLACK_V2, slack_basic(), code)),
-        request(SLACK2, Some(SLACK_BASIC), "code=ccdaa72ad&redirect_uri=http%3A%2F%2Fexample.com")
+        request(
+            SLACK2,
+            Some(SLACK_BASIC),
+            "code=ccdaa72ad&redirect_uri=http%3A%2F%2Fexample.com"
+        )
     );
     assert_eq!(
         encode(&TokenRequest::new(&SLACK_V2, slack_post(), code)),
@@ -78,7 +82,11 @@ fn slack_v2_every_grant_and_auth() {
     let refresh = Grant::refresh_token("xoxe-1-abc");
     assert_eq!(
         encode(&TokenRequest::new(&SLACK_V2, slack_basic(), refresh)),
-        request(SLACK2, Some(SLACK_BASIC), "grant_type=refresh_token&refresh_token=xoxe-1-abc")
+        request(
+            SLACK2,
+            Some(SLACK_BASIC),
+            "grant_type=refresh_token&refresh_token=xoxe-1-abc"
+        )
     );
     assert_eq!(
         encode(&TokenRequest::new(&SLACK_V2, slack_post(), refresh)),
@@ -137,7 +145,10 @@ fn pinterest_every_grant_and_auth() {
     );
     let refresh = Grant::refresh_token("test-refresh-token");
     assert_eq!(
-        encode(&TokenRequest::new(&PINTEREST, pin_basic(), refresh).with_extra(&[("refresh_on", "True")])),
+        encode(
+            &TokenRequest::new(&PINTEREST, pin_basic(), refresh)
+                .with_extra(&[("refresh_on", "True")])
+        ),
         request(
             PIN,
             Some(PIN_BASIC),
@@ -145,8 +156,16 @@ fn pinterest_every_grant_and_auth() {
         )
     );
     assert_eq!(
-        encode(&TokenRequest::new(&PINTEREST, pin_basic(), Grant::refresh_token("pinr_new-refresh-token"))),
-        request(PIN, Some(PIN_BASIC), "grant_type=refresh_token&refresh_token=pinr_new-refresh-token")
+        encode(&TokenRequest::new(
+            &PINTEREST,
+            pin_basic(),
+            Grant::refresh_token("pinr_new-refresh-token")
+        )),
+        request(
+            PIN,
+            Some(PIN_BASIC),
+            "grant_type=refresh_token&refresh_token=pinr_new-refresh-token"
+        )
     );
     assert_eq!(
         encode(&TokenRequest::new(&PINTEREST, pin_basic(), refresh).continuous_refresh(true)),
@@ -174,7 +193,11 @@ fn pinterest_every_grant_and_auth() {
         )
     );
     assert_eq!(
-        encode(&TokenRequest::new(&PINTEREST, pin_post(), Grant::client_credentials())),
+        encode(&TokenRequest::new(
+            &PINTEREST,
+            pin_post(),
+            Grant::client_credentials()
+        )),
         request(
             PIN,
             None,
@@ -183,7 +206,9 @@ fn pinterest_every_grant_and_auth() {
     );
     // continuous_refresh belongs to Pinterest's refresh grant only.
     assert_eq!(
-        TokenRequest::new(&PINTEREST, pin_basic(), code).continuous_refresh(true).encoded_len(),
+        TokenRequest::new(&PINTEREST, pin_basic(), code)
+            .continuous_refresh(true)
+            .encoded_len(),
         Err(EncodeError::InvalidExtraParam)
     );
     assert_eq!(
@@ -201,7 +226,8 @@ fn rfc6749_every_grant_and_auth() {
     let post = ClientAuth::post("s6BhdRkqt3", "gX1fBat3bV".into());
     let public = ClientAuth::public("s6BhdRkqt3");
     // RFC 6749 §4.1.3 (the RFC's artwork also escapes '.', which WHATWG keeps).
-    let code = Grant::authorization_code("SplxlOBeZQQYbYS6WxSbIA").with_redirect_uri("https://client.example.com/cb");
+    let code = Grant::authorization_code("SplxlOBeZQQYbYS6WxSbIA")
+        .with_redirect_uri("https://client.example.com/cb");
     assert_eq!(
         encode(&TokenRequest::new(&p, basic, code)),
         request(
@@ -234,7 +260,11 @@ fn rfc6749_every_grant_and_auth() {
     let refresh = Grant::refresh_token("tGzv3JOkF0XG5Qx2TlKWIA");
     assert_eq!(
         encode(&TokenRequest::new(&p, basic, refresh)),
-        request(RFC, Some(RFC_BASIC), "grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA")
+        request(
+            RFC,
+            Some(RFC_BASIC),
+            "grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA"
+        )
     );
     assert_eq!(
         encode(&TokenRequest::new(&p, public, refresh.with_scope("read"))),
@@ -247,16 +277,40 @@ fn rfc6749_every_grant_and_auth() {
     // oauth2-rs: scopes joined by a space become '+'.
     let cc = Grant::client_credentials().with_scope("read write");
     assert_eq!(
-        encode(&TokenRequest::new(&p, ClientAuth::post("aaa", "bbb".into()), cc)),
-        request(RFC, None, "grant_type=client_credentials&scope=read+write&client_id=aaa&client_secret=bbb")
+        encode(&TokenRequest::new(
+            &p,
+            ClientAuth::post("aaa", "bbb".into()),
+            cc
+        )),
+        request(
+            RFC,
+            None,
+            "grant_type=client_credentials&scope=read+write&client_id=aaa&client_secret=bbb"
+        )
     );
     assert_eq!(
-        encode(&TokenRequest::new(&p, ClientAuth::basic("aaa/;&", "bbb/;&".into()), Grant::client_credentials())),
-        request(RFC, Some("YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg=="), "grant_type=client_credentials")
+        encode(&TokenRequest::new(
+            &p,
+            ClientAuth::basic("aaa/;&", "bbb/;&".into()),
+            Grant::client_credentials()
+        )),
+        request(
+            RFC,
+            Some("YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg=="),
+            "grant_type=client_credentials"
+        )
     );
     assert_eq!(
-        encode(&TokenRequest::new(&p, ClientAuth::public("aaa/;&"), Grant::client_credentials())),
-        request(RFC, None, "grant_type=client_credentials&client_id=aaa%2F%3B%26")
+        encode(&TokenRequest::new(
+            &p,
+            ClientAuth::public("aaa/;&"),
+            Grant::client_credentials()
+        )),
+        request(
+            RFC,
+            None,
+            "grant_type=client_credentials&client_id=aaa%2F%3B%26"
+        )
     );
 }
 
@@ -269,11 +323,20 @@ fn host_header_carries_non_default_ports() {
         ("http://127.0.0.1:8080/oauth/token", "127.0.0.1:8080"),
     ] {
         let p = Provider::rfc6749(Endpoint::parse(url).unwrap());
-        let s = encode(&TokenRequest::new(&p, ClientAuth::public("c"), Grant::client_credentials()));
+        let s = encode(&TokenRequest::new(
+            &p,
+            ClientAuth::public("c"),
+            Grant::client_credentials(),
+        ));
         assert!(s.contains(&format!("\r\nHost: {host}\r\n")), "{s}");
     }
-    let slack_local = SLACK_V2.with_endpoint(Endpoint::parse("https://localhost:9443/api/oauth.v2.access").unwrap());
-    let s = encode(&TokenRequest::new(&slack_local, slack_basic(), Grant::authorization_code("c")));
+    let slack_local = SLACK_V2
+        .with_endpoint(Endpoint::parse("https://localhost:9443/api/oauth.v2.access").unwrap());
+    let s = encode(&TokenRequest::new(
+        &slack_local,
+        slack_basic(),
+        Grant::authorization_code("c"),
+    ));
     assert!(s.starts_with("POST /api/oauth.v2.access HTTP/1.1\r\nHost: localhost:9443\r\n"));
 }
 
@@ -282,22 +345,47 @@ fn bad_input_is_an_error_never_a_malformed_request() {
     let p = rfc();
     let basic = ClientAuth::basic("id", "secret".into());
     let cases: Vec<(TokenRequest<'_>, EncodeError)> = vec![
-        (TokenRequest::new(&p, basic, Grant::authorization_code("")), EncodeError::Empty { what: "code" }),
         (
-            TokenRequest::new(&p, ClientAuth::basic("", "s".into()), Grant::client_credentials()),
+            TokenRequest::new(&p, basic, Grant::authorization_code("")),
+            EncodeError::Empty { what: "code" },
+        ),
+        (
+            TokenRequest::new(
+                &p,
+                ClientAuth::basic("", "s".into()),
+                Grant::client_credentials(),
+            ),
             EncodeError::Empty { what: "client_id" },
         ),
         (
-            TokenRequest::new(&p, ClientAuth::post("id", "".into()), Grant::client_credentials()),
-            EncodeError::Empty { what: "client_secret" },
+            TokenRequest::new(
+                &p,
+                ClientAuth::post("id", "".into()),
+                Grant::client_credentials(),
+            ),
+            EncodeError::Empty {
+                what: "client_secret",
+            },
         ),
-        (TokenRequest::new(&p, basic, Grant::refresh_token("")), EncodeError::Empty { what: "refresh_token" }),
         (
-            TokenRequest::new(&p, basic, Grant::authorization_code("c").with_redirect_uri("")),
-            EncodeError::Empty { what: "redirect_uri" },
+            TokenRequest::new(&p, basic, Grant::refresh_token("")),
+            EncodeError::Empty {
+                what: "refresh_token",
+            },
         ),
         (
-            TokenRequest::new(&p, basic, Grant::client_credentials()).with_user_agent("ua\r\nX-Injected: 1"),
+            TokenRequest::new(
+                &p,
+                basic,
+                Grant::authorization_code("c").with_redirect_uri(""),
+            ),
+            EncodeError::Empty {
+                what: "redirect_uri",
+            },
+        ),
+        (
+            TokenRequest::new(&p, basic, Grant::client_credentials())
+                .with_user_agent("ua\r\nX-Injected: 1"),
             EncodeError::InvalidHeaderValue,
         ),
         (
@@ -305,7 +393,8 @@ fn bad_input_is_an_error_never_a_malformed_request() {
             EncodeError::InvalidHeaderValue,
         ),
         (
-            TokenRequest::new(&p, basic, Grant::client_credentials()).with_extra(&[("client_secret", "x")]),
+            TokenRequest::new(&p, basic, Grant::client_credentials())
+                .with_extra(&[("client_secret", "x")]),
             EncodeError::InvalidExtraParam,
         ),
         (
@@ -313,7 +402,11 @@ fn bad_input_is_an_error_never_a_malformed_request() {
             EncodeError::InvalidExtraParam,
         ),
         (
-            TokenRequest::new(&SLACK_V2, slack_basic(), Grant::authorization_code("c").with_code_verifier("v")),
+            TokenRequest::new(
+                &SLACK_V2,
+                slack_basic(),
+                Grant::authorization_code("c").with_code_verifier("v"),
+            ),
             EncodeError::UnsupportedGrant,
         ),
     ];
@@ -342,26 +435,46 @@ fn bad_input_is_an_error_never_a_malformed_request() {
     let mut plain = Endpoint::https("example.com", "/t");
     plain.tls = false;
     assert_eq!(
-        TokenRequest::new(&Provider::rfc6749(plain), basic, Grant::client_credentials()).encoded_len(),
+        TokenRequest::new(
+            &Provider::rfc6749(plain),
+            basic,
+            Grant::client_credentials()
+        )
+        .encoded_len(),
         Err(EncodeError::InsecureUrl)
     );
 }
 
 #[test]
 fn short_buffers_say_how_much_and_stay_untouched() {
-    let req = TokenRequest::new(&SLACK_V2, slack_basic(), Grant::authorization_code("ccdaa72ad"));
+    let req = TokenRequest::new(
+        &SLACK_V2,
+        slack_basic(),
+        Grant::authorization_code("ccdaa72ad"),
+    );
     let need = req.encoded_len().unwrap();
     for len in [0, 1, need / 2, need - 1] {
         let mut buf = vec![0x55u8; len];
-        assert_eq!(req.encode(&mut buf), Err(EncodeError::BufferTooSmall { needed: need }));
+        assert_eq!(
+            req.encode(&mut buf),
+            Err(EncodeError::BufferTooSmall { needed: need })
+        );
         assert!(buf.iter().all(|&b| b == 0x55));
     }
     let body = req.body_len().unwrap();
     let mut buf = vec![0u8; body - 1];
-    assert_eq!(req.encode_body(&mut buf), Err(EncodeError::BufferTooSmall { needed: body }));
+    assert_eq!(
+        req.encode_body(&mut buf),
+        Err(EncodeError::BufferTooSmall { needed: body })
+    );
     let basic = req.basic_auth().unwrap();
     let mut buf = vec![0u8; basic.encoded_len() - 1];
-    assert_eq!(basic.encode(&mut buf), Err(EncodeError::BufferTooSmall { needed: basic.encoded_len() }));
+    assert_eq!(
+        basic.encode(&mut buf),
+        Err(EncodeError::BufferTooSmall {
+            needed: basic.encoded_len()
+        })
+    );
 }
 
 fn b64_decode(s: &str) -> Vec<u8> {
@@ -390,7 +503,7 @@ proptest! {
         let mut buf = vec![0u8; b.encoded_len()];
         let n = b.encode(&mut buf).unwrap();
         prop_assert_eq!(n, buf.len());
-        let v = std::str::from_utf8(&buf).unwrap();
+        let v = core::str::from_utf8(&buf).unwrap();
         let raw = b64_decode(v.strip_prefix("Basic ").unwrap());
         let colon = raw.iter().position(|&c| c == b':').unwrap();
         prop_assert!(!raw.contains(&b'+'), "a space must be %20 inside Basic credentials");
@@ -442,7 +555,7 @@ proptest! {
         want.extend(["Content-Type", "Accept", "Content-Length", "User-Agent"]);
         prop_assert_eq!(names, want);
         let cl_header = parsed.headers.iter().find(|h| h.name == "Content-Length").unwrap();
-        let cl: usize = std::str::from_utf8(cl_header.value).unwrap().parse().unwrap();
+        let cl: usize = core::str::from_utf8(cl_header.value).unwrap().parse().unwrap();
         prop_assert_eq!(cl, len - head);
         prop_assert_eq!(cl, req.body_len().unwrap());
         // The body decodes back to the parameters.

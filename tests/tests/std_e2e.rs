@@ -2,7 +2,8 @@
 //! local provider, for every provider × grant × client-auth mode, blocking and async,
 //! every error path, and TLS that must fail closed.
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+use std::time::Instant;
 
 use base64::Engine as _;
 use picoauth::provider::{Endpoint, Provider, PINTEREST, SLACK_V1, SLACK_V2};
@@ -57,7 +58,10 @@ fn env() -> Env {
     env_with(LocalProviderConfig::default(), |b| b)
 }
 
-fn env_with(config: LocalProviderConfig, tune: impl FnOnce(picoauth_std::ClientBuilder) -> picoauth_std::ClientBuilder) -> Env {
+fn env_with(
+    config: LocalProviderConfig,
+    tune: impl FnOnce(picoauth_std::ClientBuilder) -> picoauth_std::ClientBuilder,
+) -> Env {
     let lp = LocalProvider::start(config).expect("local provider starts");
     let builder = Client::builder()
         .only_ca_pem(lp.ca_cert_pem().as_bytes())
@@ -70,7 +74,8 @@ fn env_with(config: LocalProviderConfig, tune: impl FnOnce(picoauth_std::ClientB
 
 fn pkce() -> (String, String) {
     let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
@@ -88,13 +93,20 @@ fn token(o: &OwnedOutcome) -> &picoauth_std::TokenSet {
 #[track_caller]
 fn error(o: &OwnedOutcome, status: u16, code: &str) {
     match o {
-        OwnedOutcome::Error { status: s, code: c, .. } => assert_eq!((*s, c.as_str()), (status, code), "{o:?}"),
+        OwnedOutcome::Error {
+            status: s, code: c, ..
+        } => assert_eq!((*s, c.as_str()), (status, code), "{o:?}"),
         other => panic!("expected error {code}, got {other:?}"),
     }
 }
 
 fn access(o: &OwnedOutcome) -> String {
-    token(o).access_token.as_ref().expect("access token").expose().to_owned()
+    token(o)
+        .access_token
+        .as_ref()
+        .expect("access token")
+        .expose()
+        .to_owned()
 }
 
 #[test]
@@ -102,32 +114,67 @@ fn slack_v2_code_and_rotation_basic_and_post() {
     let e = env();
     let p = e.urls.slack2();
     for auth in [
-        ClientAuth::basic(lp::SLACK_ROTATING_CLIENT_ID, lp::SLACK_ROTATING_CLIENT_SECRET.into()),
-        ClientAuth::post(lp::SLACK_ROTATING_CLIENT_ID, lp::SLACK_ROTATING_CLIENT_SECRET.into()),
+        ClientAuth::basic(
+            lp::SLACK_ROTATING_CLIENT_ID,
+            lp::SLACK_ROTATING_CLIENT_SECRET.into(),
+        ),
+        ClientAuth::post(
+            lp::SLACK_ROTATING_CLIENT_ID,
+            lp::SLACK_ROTATING_CLIENT_SECRET.into(),
+        ),
     ] {
-        let code = e.lp.issue_code(lp::SLACK_ROTATING_CLIENT_ID, Some(REDIRECT), None, None);
+        let code =
+            e.lp.issue_code(lp::SLACK_ROTATING_CLIENT_ID, Some(REDIRECT), None, None);
         let o = e
             .client
-            .exchange(&TokenRequest::new(&p, auth, Grant::authorization_code(&code).with_redirect_uri(REDIRECT)))
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+            ))
             .unwrap();
         let t = token(&o);
         assert!(access(&o).starts_with("xoxe.xoxb-"), "{o:?}");
         assert_eq!(t.token_type.as_deref(), Some("bot"));
         assert!(t.expires_at.is_some() && t.expires_in.is_some());
-        let refresh = t.refresh_token.clone().expect("rotation gives a refresh token");
+        let refresh = t
+            .refresh_token
+            .clone()
+            .expect("rotation gives a refresh token");
         // Rotation: the new refresh token works, the old one is spent.
-        let o2 = e.client.exchange(&TokenRequest::new(&p, auth, Grant::refresh_token(refresh.expose()))).unwrap();
+        let o2 = e
+            .client
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::refresh_token(refresh.expose()),
+            ))
+            .unwrap();
         let new_refresh = token(&o2).refresh_token.clone().unwrap();
         assert_ne!(new_refresh, refresh);
         assert!(!e.lp.refresh_token_is_live(refresh.expose()));
-        let again = e.client.exchange(&TokenRequest::new(&p, auth, Grant::refresh_token(refresh.expose()))).unwrap();
-        assert!(matches!(again, OwnedOutcome::Error { status: 200, .. }), "{again:?}");
+        let again = e
+            .client
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::refresh_token(refresh.expose()),
+            ))
+            .unwrap();
+        assert!(
+            matches!(again, OwnedOutcome::Error { status: 200, .. }),
+            "{again:?}"
+        );
     }
     // Slack's answer carries the webhook URL `\/`-escaped; the owned value is unescaped.
     let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()), Grant::authorization_code(&code)))
+        .exchange(&TokenRequest::new(
+            &p,
+            ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
+            Grant::authorization_code(&code),
+        ))
         .unwrap();
     let json = o.to_json(true).to_string();
     assert!(!json.contains("\\\\/"), "{json}");
@@ -139,19 +186,41 @@ fn slack_v2_errors_arrive_with_http_200() {
     let e = env();
     let p = e.urls.slack2();
     let good = ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into());
-    let o = e.client.exchange(&TokenRequest::new(&p, good, Grant::authorization_code("nope"))).unwrap();
-    error(&o, 200, "invalid_code");
-    let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, Some(REDIRECT), None, None);
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, good, Grant::authorization_code(&code).with_redirect_uri("https://evil.example/cb")))
+        .exchange(&TokenRequest::new(
+            &p,
+            good,
+            Grant::authorization_code("nope"),
+        ))
+        .unwrap();
+    error(&o, 200, "invalid_code");
+    let code =
+        e.lp.issue_code(lp::SLACK_CLIENT_ID, Some(REDIRECT), None, None);
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(
+            &p,
+            good,
+            Grant::authorization_code(&code).with_redirect_uri("https://evil.example/cb"),
+        ))
         .unwrap();
     error(&o, 200, "bad_redirect_uri");
     let bad = ClientAuth::basic(lp::SLACK_CLIENT_ID, "wrong".into());
-    let o = e.client.exchange(&TokenRequest::new(&p, bad, Grant::authorization_code("x"))).unwrap();
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(&p, bad, Grant::authorization_code("x")))
+        .unwrap();
     error(&o, 200, "bad_client_secret");
     let unknown = ClientAuth::basic("999.999", "x".into());
-    let o = e.client.exchange(&TokenRequest::new(&p, unknown, Grant::authorization_code("x"))).unwrap();
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(
+            &p,
+            unknown,
+            Grant::authorization_code("x"),
+        ))
+        .unwrap();
     error(&o, 200, "invalid_client_id");
 }
 
@@ -160,10 +229,21 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     let e = env();
     let p = e.urls.slack2();
     let rl = ClientAuth::basic(lp::RATELIMITED, "x".into());
-    let o = e.client.exchange(&TokenRequest::new(&p, rl, Grant::authorization_code("c"))).unwrap();
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(&p, rl, Grant::authorization_code("c")))
+        .unwrap();
     match &o {
-        OwnedOutcome::RateLimited { status, retry_after, code, .. } => {
-            assert_eq!((*status, *retry_after, code.as_deref()), (429, Some(1), Some("ratelimited")));
+        OwnedOutcome::RateLimited {
+            status,
+            retry_after,
+            code,
+            ..
+        } => {
+            assert_eq!(
+                (*status, *retry_after, code.as_deref()),
+                (429, Some(1), Some("ratelimited"))
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -179,7 +259,10 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     let p2 = e2.urls.slack2();
     let before = e2.lp.requests_served();
     let t = Instant::now();
-    let o = e2.client.exchange(&TokenRequest::new(&p2, rl, Grant::authorization_code("c"))).unwrap();
+    let o = e2
+        .client
+        .exchange(&TokenRequest::new(&p2, rl, Grant::authorization_code("c")))
+        .unwrap();
     assert!(matches!(o, OwnedOutcome::RateLimited { .. }));
     assert_eq!(e2.lp.requests_served() - before, 2);
     assert!(t.elapsed() >= Duration::from_secs(1));
@@ -193,7 +276,10 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     });
     let p3 = e3.urls.slack2();
     let t = Instant::now();
-    let o = e3.client.exchange(&TokenRequest::new(&p3, rl, Grant::authorization_code("c"))).unwrap();
+    let o = e3
+        .client
+        .exchange(&TokenRequest::new(&p3, rl, Grant::authorization_code("c")))
+        .unwrap();
     assert!(matches!(o, OwnedOutcome::RateLimited { .. }));
     assert!(t.elapsed() < Duration::from_millis(900));
 }
@@ -207,12 +293,23 @@ fn slack_v1_code_basic_and_post_and_error() {
         ClientAuth::post(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
     ] {
         let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
-        let o = e.client.exchange(&TokenRequest::new(&p, auth, Grant::authorization_code(&code))).unwrap();
+        let o = e
+            .client
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::authorization_code(&code),
+            ))
+            .unwrap();
         assert!(access(&o).starts_with("xox"), "{o:?}");
     }
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, ClientAuth::post(lp::SLACK_CLIENT_ID, "bad".into()), Grant::authorization_code("c")))
+        .exchange(&TokenRequest::new(
+            &p,
+            ClientAuth::post(lp::SLACK_CLIENT_ID, "bad".into()),
+            Grant::authorization_code("c"),
+        ))
         .unwrap();
     error(&o, 200, "bad_client_secret");
 }
@@ -222,34 +319,60 @@ fn pinterest_every_grant_over_chunked_answers() {
     let e = env();
     let p = e.urls.pin();
     let auth = ClientAuth::basic(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into());
-    let code = e.lp.issue_code(lp::PINTEREST_CLIENT_ID, Some(REDIRECT), None, None);
+    let code =
+        e.lp.issue_code(lp::PINTEREST_CLIENT_ID, Some(REDIRECT), None, None);
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, auth, Grant::authorization_code(&code).with_redirect_uri(REDIRECT)))
+        .exchange(&TokenRequest::new(
+            &p,
+            auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        ))
         .unwrap();
     assert!(access(&o).starts_with("pina_"));
     let refresh = token(&o).refresh_token.clone().unwrap();
     assert!(refresh.expose().starts_with("pinr_"));
     // Without continuous refresh: no new refresh token, the old one stays.
-    let o = e.client.exchange(&TokenRequest::new(&p, auth, Grant::refresh_token(refresh.expose()))).unwrap();
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(
+            &p,
+            auth,
+            Grant::refresh_token(refresh.expose()),
+        ))
+        .unwrap();
     assert!(token(&o).refresh_token.is_none());
     // With it: a new refresh token and its expiry.
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, auth, Grant::refresh_token(refresh.expose())).continuous_refresh(true))
+        .exchange(
+            &TokenRequest::new(&p, auth, Grant::refresh_token(refresh.expose()))
+                .continuous_refresh(true),
+        )
         .unwrap();
     let t = token(&o);
-    assert!(t.refresh_token.is_some() && t.refresh_token_expires_at.is_some(), "{t:?}");
+    assert!(
+        t.refresh_token.is_some() && t.refresh_token_expires_at.is_some(),
+        "{t:?}"
+    );
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, auth, Grant::client_credentials().with_scope("boards:read")))
+        .exchange(&TokenRequest::new(
+            &p,
+            auth,
+            Grant::client_credentials().with_scope("boards:read"),
+        ))
         .unwrap();
     assert!(access(&o).starts_with("pinc_"));
     assert!(token(&o).refresh_token.is_none());
     // Errors: wrong secret is 401 code 2; credentials in the body are refused.
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, ClientAuth::basic(lp::PINTEREST_CLIENT_ID, "bad".into()), Grant::client_credentials()))
+        .exchange(&TokenRequest::new(
+            &p,
+            ClientAuth::basic(lp::PINTEREST_CLIENT_ID, "bad".into()),
+            Grant::client_credentials(),
+        ))
         .unwrap();
     error(&o, 401, "2");
     let o = e
@@ -260,7 +383,16 @@ fn pinterest_every_grant_over_chunked_answers() {
             Grant::client_credentials(),
         ))
         .unwrap();
-    assert!(matches!(o, OwnedOutcome::Error { status: 400 | 401, .. }), "{o:?}");
+    assert!(
+        matches!(
+            o,
+            OwnedOutcome::Error {
+                status: 400 | 401,
+                ..
+            }
+        ),
+        "{o:?}"
+    );
 }
 
 #[test]
@@ -276,27 +408,51 @@ fn rfc6749_every_grant_and_auth_mode() {
     ];
     for auth in confidential {
         let id = auth.client_id();
-        let code = e.lp.issue_code(id, Some(REDIRECT), None, Some("read write"));
+        let code =
+            e.lp.issue_code(id, Some(REDIRECT), None, Some("read write"));
         let o = e
             .client
-            .exchange(&TokenRequest::new(&p, auth, Grant::authorization_code(&code).with_redirect_uri(REDIRECT)))
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+            ))
             .unwrap();
         let t = token(&o).clone();
         assert_eq!(t.token_type.as_deref(), Some("Bearer"), "{id}");
         let r = t.refresh_token.unwrap();
-        let o = e.client.exchange(&TokenRequest::new(&p, auth, Grant::refresh_token(r.expose()).with_scope("read"))).unwrap();
+        let o = e
+            .client
+            .exchange(&TokenRequest::new(
+                &p,
+                auth,
+                Grant::refresh_token(r.expose()).with_scope("read"),
+            ))
+            .unwrap();
         token(&o);
-        let o = e.client.exchange(&TokenRequest::new(&p, auth, Grant::client_credentials())).unwrap();
+        let o = e
+            .client
+            .exchange(&TokenRequest::new(&p, auth, Grant::client_credentials()))
+            .unwrap();
         token(&o);
     }
     let (verifier, challenge) = pkce();
     let public = ClientAuth::public(lp::PUBLIC_CLIENT_ID);
-    let code = e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
-    let g = Grant::authorization_code(&code).with_redirect_uri(REDIRECT).with_code_verifier(&verifier);
-    let o = e.client.exchange(&TokenRequest::new(&p, public, g)).unwrap();
+    let code =
+        e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
+    let g = Grant::authorization_code(&code)
+        .with_redirect_uri(REDIRECT)
+        .with_code_verifier(&verifier);
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(&p, public, g))
+        .unwrap();
     token(&o);
     // Replayed code.
-    let o = e.client.exchange(&TokenRequest::new(&p, public, g)).unwrap();
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(&p, public, g))
+        .unwrap();
     error(&o, 400, "invalid_grant");
 }
 
@@ -305,35 +461,59 @@ fn rfc6749_error_paths() {
     let e = env();
     let p = e.urls.rfc();
     let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
-    let o = e.client.exchange(&TokenRequest::new(&p, basic, Grant::authorization_code("bogus"))).unwrap();
-    error(&o, 400, "invalid_grant");
-    let code = e.lp.issue_code(lp::RFC6749_CLIENT_ID, Some(REDIRECT), None, None);
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, basic, Grant::authorization_code(&code).with_redirect_uri("https://other.example/cb")))
+        .exchange(&TokenRequest::new(
+            &p,
+            basic,
+            Grant::authorization_code("bogus"),
+        ))
+        .unwrap();
+    error(&o, 400, "invalid_grant");
+    let code =
+        e.lp.issue_code(lp::RFC6749_CLIENT_ID, Some(REDIRECT), None, None);
+    let o = e
+        .client
+        .exchange(&TokenRequest::new(
+            &p,
+            basic,
+            Grant::authorization_code(&code).with_redirect_uri("https://other.example/cb"),
+        ))
         .unwrap();
     error(&o, 400, "invalid_grant");
     let (_, challenge) = pkce();
-    let code = e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
+    let code =
+        e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
     let wrong = "x".repeat(43);
     let o = e
         .client
         .exchange(&TokenRequest::new(
             &p,
             ClientAuth::public(lp::PUBLIC_CLIENT_ID),
-            Grant::authorization_code(&code).with_redirect_uri(REDIRECT).with_code_verifier(&wrong),
+            Grant::authorization_code(&code)
+                .with_redirect_uri(REDIRECT)
+                .with_code_verifier(&wrong),
         ))
         .unwrap();
     error(&o, 400, "invalid_grant");
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, ClientAuth::basic(lp::RFC6749_CLIENT_ID, "bad".into()), Grant::client_credentials()))
+        .exchange(&TokenRequest::new(
+            &p,
+            ClientAuth::basic(lp::RFC6749_CLIENT_ID, "bad".into()),
+            Grant::client_credentials(),
+        ))
         .unwrap();
     error(&o, 401, "invalid_client");
-    let r = e.lp.issue_refresh_token(ProviderKind::Rfc6749, lp::RFC6749_CLIENT_ID, Some("read"));
+    let r =
+        e.lp.issue_refresh_token(ProviderKind::Rfc6749, lp::RFC6749_CLIENT_ID, Some("read"));
     let o = e
         .client
-        .exchange(&TokenRequest::new(&p, basic, Grant::refresh_token(&r).with_scope("read admin")))
+        .exchange(&TokenRequest::new(
+            &p,
+            basic,
+            Grant::refresh_token(&r).with_scope("read admin"),
+        ))
         .unwrap();
     error(&o, 400, "invalid_scope");
 }
@@ -343,10 +523,21 @@ fn tls_fails_closed() {
     // Unknown CA: the client trusts another provider's CA.
     let e = env();
     let other = LocalProvider::start(LocalProviderConfig::default()).unwrap();
-    let stranger = Client::builder().only_ca_pem(other.ca_cert_pem().as_bytes()).unwrap().build().unwrap();
+    let stranger = Client::builder()
+        .only_ca_pem(other.ca_cert_pem().as_bytes())
+        .unwrap()
+        .build()
+        .unwrap();
     let p = e.urls.rfc();
-    let req = TokenRequest::new(&p, ClientAuth::public(lp::PUBLIC_CLIENT_ID), Grant::client_credentials());
-    assert!(matches!(stranger.exchange(&req), Err(Error::Tls(_))), "unknown CA must fail");
+    let req = TokenRequest::new(
+        &p,
+        ClientAuth::public(lp::PUBLIC_CLIENT_ID),
+        Grant::client_credentials(),
+    );
+    assert!(
+        matches!(stranger.exchange(&req), Err(Error::Tls(_))),
+        "unknown CA must fail"
+    );
     // The bundled public roots do not trust the local CA either.
     let public = Client::new().unwrap();
     assert!(matches!(public.exchange(&req), Err(Error::Tls(_))));
@@ -359,8 +550,15 @@ fn tls_fails_closed() {
         |b| b,
     );
     let p = wrong.urls.rfc();
-    let req = TokenRequest::new(&p, ClientAuth::public(lp::PUBLIC_CLIENT_ID), Grant::client_credentials());
-    assert!(matches!(wrong.client.exchange(&req), Err(Error::Tls(_))), "wrong name must fail");
+    let req = TokenRequest::new(
+        &p,
+        ClientAuth::public(lp::PUBLIC_CLIENT_ID),
+        Grant::client_credentials(),
+    );
+    assert!(
+        matches!(wrong.client.exchange(&req), Err(Error::Tls(_))),
+        "wrong name must fail"
+    );
     // Expired certificate.
     let expired = env_with(
         LocalProviderConfig {
@@ -370,7 +568,11 @@ fn tls_fails_closed() {
         |b| b,
     );
     let p = expired.urls.rfc();
-    let req = TokenRequest::new(&p, ClientAuth::public(lp::PUBLIC_CLIENT_ID), Grant::client_credentials());
+    let req = TokenRequest::new(
+        &p,
+        ClientAuth::public(lp::PUBLIC_CLIENT_ID),
+        Grant::client_credentials(),
+    );
     match expired.client.exchange(&req) {
         Err(Error::Tls(e)) => assert!(format!("{e:?}").contains("Expired"), "{e:?}"),
         other => panic!("expired certificate must fail: {other:?}"),
@@ -380,15 +582,20 @@ fn tls_fails_closed() {
 fn hook(e: &Env, path: &str) -> Result<OwnedOutcome, Error> {
     let url = format!("{}{path}", e.urls.base);
     let p = Provider::rfc6749(Endpoint::parse(&url).unwrap());
-    e.client
-        .exchange(&TokenRequest::new(&p, ClientAuth::public("c"), Grant::client_credentials()))
+    e.client.exchange(&TokenRequest::new(
+        &p,
+        ClientAuth::public("c"),
+        Grant::client_credentials(),
+    ))
 }
 
 #[test]
 fn misbehaving_servers_give_clear_errors() {
     use picoauth::exchange::ExchangeError;
     use picoauth::http::response::ResponseError;
-    let e = env_with(LocalProviderConfig::default(), |b| b.total_timeout(Duration::from_secs(1)));
+    let e = env_with(LocalProviderConfig::default(), |b| {
+        b.total_timeout(Duration::from_secs(1))
+    });
     let t = Instant::now();
     assert!(matches!(hook(&e, "/test/silent"), Err(Error::Timeout)));
     assert!(t.elapsed() < Duration::from_secs(3));
@@ -410,7 +617,12 @@ fn misbehaving_servers_give_clear_errors() {
         other => panic!("redirect: {other:?}"),
     }
     match hook(&e, "/test/empty-429") {
-        Ok(OwnedOutcome::RateLimited { status: 429, retry_after: None, code: None, .. }) => {}
+        Ok(OwnedOutcome::RateLimited {
+            status: 429,
+            retry_after: None,
+            code: None,
+            ..
+        }) => {}
         other => panic!("empty 429: {other:?}"),
     }
 }
@@ -421,7 +633,11 @@ fn keep_alive_reuses_one_connection() {
     let p = e.urls.rfc();
     let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
     for _ in 0..5 {
-        token(&e.client.exchange(&TokenRequest::new(&p, basic, Grant::client_credentials())).unwrap());
+        token(
+            &e.client
+                .exchange(&TokenRequest::new(&p, basic, Grant::client_credentials()))
+                .unwrap(),
+        );
     }
     assert_eq!(e.lp.requests_served(), 5);
 }
@@ -433,7 +649,12 @@ fn thirty_two_concurrent_exchanges() {
     let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..32)
-            .map(|_| s.spawn(|| e.client.exchange(&TokenRequest::new(&p, basic, Grant::client_credentials()))))
+            .map(|_| {
+                s.spawn(|| {
+                    e.client
+                        .exchange(&TokenRequest::new(&p, basic, Grant::client_credentials()))
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -446,7 +667,11 @@ fn thirty_two_concurrent_exchanges() {
 #[test]
 fn async_client_every_provider() {
     let e = env();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let client = Client::builder()
         .only_ca_pem(e.lp.ca_cert_pem().as_bytes())
         .unwrap()
@@ -457,37 +682,89 @@ fn async_client_every_provider() {
         let slack = e.urls.slack2();
         let auth = ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into());
         let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
-        let o = client.exchange(&TokenRequest::new(&slack, auth, Grant::authorization_code(&code))).await.unwrap();
+        let o = client
+            .exchange(&TokenRequest::new(
+                &slack,
+                auth,
+                Grant::authorization_code(&code),
+            ))
+            .await
+            .unwrap();
         assert!(access(&o).starts_with("xoxb-"));
-        let o = client.exchange(&TokenRequest::new(&slack, auth, Grant::authorization_code(&code))).await.unwrap();
+        let o = client
+            .exchange(&TokenRequest::new(
+                &slack,
+                auth,
+                Grant::authorization_code(&code),
+            ))
+            .await
+            .unwrap();
         error(&o, 200, "invalid_code");
         let slack1 = e.urls.slack1();
         let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
-        let o = client.exchange(&TokenRequest::new(&slack1, auth, Grant::authorization_code(&code))).await.unwrap();
+        let o = client
+            .exchange(&TokenRequest::new(
+                &slack1,
+                auth,
+                Grant::authorization_code(&code),
+            ))
+            .await
+            .unwrap();
         token(&o);
         let pin = e.urls.pin();
         let pauth = ClientAuth::basic(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into());
-        let r = e.lp.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None);
-        let o = client.exchange(&TokenRequest::new(&pin, pauth, Grant::refresh_token(&r)).continuous_refresh(true)).await.unwrap();
+        let r =
+            e.lp.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None);
+        let o = client
+            .exchange(
+                &TokenRequest::new(&pin, pauth, Grant::refresh_token(&r)).continuous_refresh(true),
+            )
+            .await
+            .unwrap();
         assert!(token(&o).refresh_token.is_some());
-        let o = client.exchange(&TokenRequest::new(&pin, pauth, Grant::client_credentials())).await.unwrap();
+        let o = client
+            .exchange(&TokenRequest::new(&pin, pauth, Grant::client_credentials()))
+            .await
+            .unwrap();
         token(&o);
         let rfc = e.urls.rfc();
         let (verifier, challenge) = pkce();
-        let code = e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
-        let g = Grant::authorization_code(&code).with_redirect_uri(REDIRECT).with_code_verifier(&verifier);
-        let o = client.exchange(&TokenRequest::new(&rfc, ClientAuth::public(lp::PUBLIC_CLIENT_ID), g)).await.unwrap();
+        let code =
+            e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
+        let g = Grant::authorization_code(&code)
+            .with_redirect_uri(REDIRECT)
+            .with_code_verifier(&verifier);
+        let o = client
+            .exchange(&TokenRequest::new(
+                &rfc,
+                ClientAuth::public(lp::PUBLIC_CLIENT_ID),
+                g,
+            ))
+            .await
+            .unwrap();
         token(&o);
         let special = ClientAuth::post(lp::SPECIAL_CLIENT_ID, lp::SPECIAL_CLIENT_SECRET.into());
-        let o = client.exchange(&TokenRequest::new(&rfc, special, Grant::client_credentials())).await.unwrap();
+        let o = client
+            .exchange(&TokenRequest::new(
+                &rfc,
+                special,
+                Grant::client_credentials(),
+            ))
+            .await
+            .unwrap();
         token(&o);
         // 32 concurrent tasks.
         let futs: Vec<_> = (0..32)
             .map(|_| {
-                let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
+                let basic =
+                    ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
                 let rfc = &rfc;
                 let client = &client;
-                async move { client.exchange(&TokenRequest::new(rfc, basic, Grant::client_credentials())).await }
+                async move {
+                    client
+                        .exchange(&TokenRequest::new(rfc, basic, Grant::client_credentials()))
+                        .await
+                }
             })
             .collect();
         for r in futures::future::join_all(futs).await {
@@ -502,7 +779,13 @@ fn async_client_every_provider() {
             .build_async()
             .unwrap();
         let sp = Provider::rfc6749(Endpoint::parse(&silent).unwrap());
-        let r = quick.exchange(&TokenRequest::new(&sp, ClientAuth::public("c"), Grant::client_credentials())).await;
+        let r = quick
+            .exchange(&TokenRequest::new(
+                &sp,
+                ClientAuth::public("c"),
+                Grant::client_credentials(),
+            ))
+            .await;
         assert!(matches!(r, Err(Error::Timeout)), "{r:?}");
     });
 }

@@ -340,7 +340,7 @@ async fn handle(
                 "application/json",
                 r#"{"error":"invalid_request","error_description":"request body too large"}"#
                     .into(),
-            )))
+            )));
         }
     };
     let request = HttpRequest {

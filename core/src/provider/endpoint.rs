@@ -102,11 +102,15 @@ impl<'a> Endpoint<'a> {
     pub fn validate(&self) -> Result<(), EncodeError> {
         let h = self.host;
         let ok_host = if let Some(inner) = h.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-            !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         } else {
             !h.is_empty()
                 && h.len() <= 253
-                && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
         };
         if !ok_host {
             return Err(EncodeError::InvalidHost);
@@ -138,7 +142,10 @@ fn split_port(authority: &str) -> Result<(&str, Option<u16>), EncodeError> {
                 let host = authority.get(..=end).unwrap_or("");
                 match authority.get(end + 1..).unwrap_or("") {
                     "" => (host, None),
-                    rest => (host, Some(rest.strip_prefix(':').ok_or(EncodeError::InvalidUrl)?)),
+                    rest => (
+                        host,
+                        Some(rest.strip_prefix(':').ok_or(EncodeError::InvalidUrl)?),
+                    ),
                 }
             }
             None => return Err(EncodeError::InvalidHost),
@@ -178,7 +185,9 @@ mod tests {
         assert!(!e.tls && e.is_loopback());
         assert_eq!(e.path, "/token?tenant=a");
         assert!(Endpoint::parse("http://127.0.0.1/token").is_ok());
-        assert!(Endpoint::parse("http://[::1]:80/token").unwrap().default_port());
+        assert!(Endpoint::parse("http://[::1]:80/token")
+            .unwrap()
+            .default_port());
     }
 
     #[test]
