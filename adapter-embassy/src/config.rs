@@ -142,7 +142,7 @@ pub struct Buffers<'a> {
     pub tls_write: &'a mut [u8],
 }
 
-/// All buffers of one exchange at the recommended sizes: 29,184 bytes. Put it in a
+/// All buffers of one exchange at the recommended sizes: 28,928 bytes. Put it in a
 /// `static` (`static_cell::StaticCell`), not on a task's stack.
 #[derive(Debug)]
 pub struct Storage {
@@ -186,5 +186,42 @@ impl Storage {
 impl Default for Storage {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_is_the_documented_size() {
+        assert_eq!(Storage::LEN, 28_928);
+        assert_eq!(core::mem::size_of::<Storage>(), Storage::LEN);
+        let mut s = Storage::new();
+        let (b, ex) = s.split();
+        assert_eq!(
+            (
+                b.tcp_rx.len(),
+                b.tcp_tx.len(),
+                b.tls_read.len(),
+                b.tls_write.len(),
+                ex.len()
+            ),
+            (
+                TCP_RX_BUF_LEN,
+                TCP_TX_BUF_LEN,
+                TLS_READ_BUF_LEN,
+                TLS_WRITE_BUF_LEN,
+                EXCHANGE_BUF_LEN
+            )
+        );
+    }
+
+    #[test]
+    fn default_timeouts_are_bounded() {
+        let t = Timeouts::default();
+        for d in [t.dns, t.connect, t.handshake, t.read, t.close] {
+            assert!(d > Duration::from_secs(0) && d <= Duration::from_secs(20));
+        }
     }
 }

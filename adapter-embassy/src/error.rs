@@ -157,3 +157,31 @@ impl defmt::Format for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_timeouts_are_timeouts_and_certificate_errors_are_recognised() {
+        let e = Error::from(ExchangeError::Io(IoError::TimedOut));
+        assert!(matches!(e, Error::Timeout(Stage::Read)));
+        assert!(Error::Handshake(TlsError::InvalidCertificate).is_certificate_error());
+        assert!(!Error::Timeout(Stage::Handshake).is_certificate_error());
+        assert!(!Error::Exchange(ExchangeError::WriteZero).is_certificate_error());
+    }
+
+    #[test]
+    fn io_error_kinds() {
+        use embedded_io_async::{Error as _, ErrorKind};
+        assert_eq!(IoError::TimedOut.kind(), ErrorKind::TimedOut);
+        assert_eq!(
+            IoError::Tls(TlsError::ConnectionClosed).kind(),
+            ErrorKind::ConnectionReset
+        );
+        assert_eq!(
+            IoError::Tls(TlsError::Io(ErrorKind::BrokenPipe)).kind(),
+            ErrorKind::BrokenPipe
+        );
+    }
+}

@@ -155,7 +155,7 @@ async fn main(spawner: Spawner) {
     stack.wait_config_up().await;
     info!("picoauth firmware: network up");
 
-    // 29 KiB of buffers in .bss, not on a stack.
+    // 28,928 bytes of buffers in .bss, not on a stack.
     static STORAGE: ConstStaticCell<Storage> = ConstStaticCell::new(Storage::new());
     let storage = STORAGE.take();
     let (buffers, buf) = storage.split();
@@ -175,7 +175,10 @@ async fn main(spawner: Spawner) {
             "picoauth firmware: got Slack tokens (bot token present: {})",
             t.access_token.is_some()
         ),
-        Ok(other) => warn!("picoauth firmware: provider answered HTTP {}", other.status()),
+        Ok(other) => warn!(
+            "picoauth firmware: provider answered HTTP {}",
+            other.status()
+        ),
         Err(e) => warn!("picoauth firmware: exchange failed: {}", e),
     }
 }
