@@ -371,7 +371,8 @@ pub fn parse_body(
 /// # Errors
 /// Malformed framing, or a body that is not the provider's JSON.
 pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, ParseError> {
-    let mut buf = vec![0u8; raw.len().max(1)];
+    // Room beyond the input, so a declared length past its end reads as truncated.
+    let mut buf = vec![0u8; raw.len().saturating_add(64 * 1024)];
     let mut reader = ResponseReader::new(&mut buf);
     let (_, status) = reader.feed(raw).map_err(ParseError::Response)?;
     if status != picoauth::http::response::Status::Complete {
