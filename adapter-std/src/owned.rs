@@ -639,3 +639,40 @@ fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
 }
 
 use {opt_secret as secret_of, opt_string as string_of};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = br#"{"ok":true,"access_token":"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy","token_type":"bot","refresh_token":"xoxe-1-My0xLTEyMzQ1Njc4OTAxMi0xMjM0","expires_in":43200,"authed_user":{"id":"U1","access_token":"xoxp-1234567890-abcdefghijkl","refresh_token":"xoxe-1-userrefreshsecretvalue"},"incoming_webhook":{"url":"https:\/\/hooks.slack.com\/services\/T000\/B000\/XXXXSECRETXXXX"}}"#;
+    const SECRETS: &[&str] = &[
+        "pdFZKVeTuE8sk7oOcBrzbqgy",
+        "My0xLTEyMzQ1Njc4OTAxMi0xMjM0",
+        "abcdefghijkl",
+        "userrefreshsecretvalue",
+        "XXXXSECRETXXXX",
+    ];
+
+    #[test]
+    fn debug_and_json_never_show_secrets_unless_asked() {
+        let o = parse_body(ProviderKind::SlackV2, 200, BODY).unwrap();
+        let debug = format!("{o:?} {:?}", o.tokens());
+        let json = o.to_json(false).to_string();
+        for s in SECRETS {
+            assert!(!debug.contains(s), "Debug leaks {s}: {debug}");
+            assert!(!json.contains(s), "JSON leaks {s}: {json}");
+        }
+        let shown = o.to_json(true).to_string();
+        for s in SECRETS {
+            assert!(shown.contains(s), "--show-secrets must show {s}");
+        }
+        // Storage: Serialize writes the real values, and `expires_at` is set.
+        let t = o.tokens().unwrap();
+        let stored = serde_json::to_string(t).unwrap();
+        assert!(stored.contains("pdFZKVeTuE8sk7oOcBrzbqgy"));
+        let at = t.expires_at.unwrap();
+        assert!(at >= now_unix() + 43_190 && at <= now_unix() + 43_200);
+        assert!(!t.is_expired());
+        assert_eq!(t.user.as_ref().unwrap().refresh_token.as_ref().unwrap().expose(), "xoxe-1-userrefreshsecretvalue");
+    }
+}

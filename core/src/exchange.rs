@@ -118,6 +118,7 @@ impl Outcome<'_> {
 /// Why an exchange failed (as opposed to the provider answering with an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ExchangeError<E> {
     /// The transport failed.
     Io(E),
