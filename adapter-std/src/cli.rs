@@ -75,6 +75,9 @@ enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Run the whole authorization-code flow: print the authorize URL, wait for the
+    /// redirect on a loopback listener, check the state, exchange the code.
+    Login(crate::cli_login::LoginArgs),
     /// Run the built-in local provider in the foreground (for tests in a namespace).
     Serve {
         /// Address to listen on.
@@ -340,6 +343,7 @@ where
     };
     match cli.command {
         Command::Demo => crate::cli_demo::run(out, err),
+        Command::Login(args) => crate::cli_login::run(args, out, err),
         Command::Request {
             common,
             show_secrets,

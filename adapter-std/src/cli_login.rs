@@ -156,7 +156,8 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let kind = args.provider.kind();
     let secret = match &args.client_secret_env {
         Some(name) => Some(
-            std::env::var(name).map_err(|_| usage(format!("environment variable {name} is not set")))?,
+            std::env::var(name)
+                .map_err(|_| usage(format!("environment variable {name} is not set")))?,
         ),
         None => None,
     };
@@ -176,10 +177,15 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     } else if provider.pkce {
         AuthMethod::None
     } else {
-        return Err(usage(format!("--provider {} needs --client-secret-env", kind.name())));
+        return Err(usage(format!(
+            "--provider {} needs --client-secret-env",
+            kind.name()
+        )));
     };
     let ca_pem = match &args.ca_cert {
-        Some(p) => Some(std::fs::read(p).map_err(|e| usage(format!("--ca-cert {}: {e}", p.display())))?),
+        Some(p) => {
+            Some(std::fs::read(p).map_err(|e| usage(format!("--ca-cert {}: {e}", p.display())))?)
+        }
         None => None,
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
@@ -188,13 +194,15 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     if !args.listen.ip().is_loopback() {
         return Err(usage("--listen must be a loopback address"));
     }
-    let listener = TcpListener::bind(args.listen).map_err(|e| failure(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = TcpListener::bind(args.listen)
+        .map_err(|e| failure(format!("cannot listen on {}: {e}", args.listen)))?;
     let bound = listener.local_addr().map_err(|e| failure(e.to_string()))?;
     let redirect_uri = match &args.redirect_uri {
         Some(u) => u.clone(),
         None => format!("http://{bound}/callback"),
     };
-    let redirect = Endpoint::parse(&redirect_uri).map_err(|e| usage(format!("--redirect-uri: {e}")))?;
+    let redirect =
+        Endpoint::parse(&redirect_uri).map_err(|e| usage(format!("--redirect-uri: {e}")))?;
     if !redirect.is_loopback() {
         return Err(usage("--redirect-uri must point at a loopback host"));
     }
@@ -203,7 +211,12 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     // State and PKCE from fresh randomness.
     let key_bytes = random::<32>()?;
     let key = StateKey::new(&key_bytes).ok_or_else(|| failure("state key too short"))?;
-    let state = SignedState::new(&key, &random::<16>()?, unix_now().saturating_add(timeout.as_secs()), &redirect_uri);
+    let state = SignedState::new(
+        &key,
+        &random::<16>()?,
+        unix_now().saturating_add(timeout.as_secs()),
+        &redirect_uri,
+    );
     let verifier = if provider.pkce {
         Some(CodeVerifier::from_entropy(&random::<32>()?))
     } else {
@@ -213,7 +226,10 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     // The authorize URL.
     let scopes = split_list(&args.scopes);
     let user_scopes = split_list(&args.user_scopes);
-    let req = match (&args.authorize_url, AuthorizeRequest::for_provider(kind, &args.client_id)) {
+    let req = match (
+        &args.authorize_url,
+        AuthorizeRequest::for_provider(kind, &args.client_id),
+    ) {
         (Some(u), Some(r)) => r.with_base_url(u),
         (None, Some(r)) => r,
         (Some(u), None) => AuthorizeRequest::rfc6749(u, &args.client_id),
@@ -229,7 +245,9 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     if let Some(v) = &verifier {
         req = req.with_code_challenge(v.challenge());
     }
-    let len = req.encoded_len().map_err(|e| usage(format!("cannot build the authorize URL: {e}")))?;
+    let len = req
+        .encoded_len()
+        .map_err(|e| usage(format!("cannot build the authorize URL: {e}")))?;
     let mut url = vec![0u8; len];
     let n = req.encode(&mut url).map_err(|e| usage(e.to_string()))?;
     url.truncate(n);
@@ -240,23 +258,33 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let browser = if args.browser_follow {
         let ca = ca_pem.clone();
         let url = url.clone();
-        Some(std::thread::spawn(move || follow(&url, ca.as_deref(), timeout)))
+        Some(std::thread::spawn(move || {
+            follow(&url, ca.as_deref(), timeout)
+        }))
     } else {
         None
     };
-    let received = wait_for_callback(&listener, &callback_path, deadline);
-    if let Some(b) = browser {
-        match b.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = writeln!(err, "picoauth: browser-follow: {e}");
-            }
-            Err(_) => {
-                let _ = writeln!(err, "picoauth: browser-follow thread failed");
+    // The browser thread waits for the page, so it is joined only once answered.
+    let join_browser = |err: &mut dyn Write| {
+        if let Some(b) = browser {
+            match b.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    let _ = writeln!(err, "picoauth: browser-follow: {e}");
+                }
+                Err(_) => {
+                    let _ = writeln!(err, "picoauth: browser-follow thread failed");
+                }
             }
         }
-    }
-    let (target, mut stream) = received?;
+    };
+    let (target, mut stream) = match wait_for_callback(&listener, &callback_path, deadline) {
+        Ok(r) => r,
+        Err(f) => {
+            join_browser(err);
+            return Err(f);
+        }
+    };
 
     // Parse and check.
     let mut scratch = vec![0u8; target.len()];
@@ -270,13 +298,25 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let cb = match checked {
         Ok(cb) => cb,
         Err(f) => {
-            answer(&mut stream, 400, "Login failed", "The redirect was refused. See the terminal.");
+            answer(
+                &mut stream,
+                400,
+                "Login failed",
+                "The redirect was refused. See the terminal.",
+            );
+            drop(stream);
+            join_browser(err);
             return Err(f);
         }
     };
     let code = match cb {
         Callback::Code { code, .. } => {
-            answer(&mut stream, 200, "Login complete", "You can close this window and return to the terminal.");
+            answer(
+                &mut stream,
+                200,
+                "Login complete",
+                "You can close this window and return to the terminal.",
+            );
             code
         }
         Callback::Error {
@@ -284,7 +324,14 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             error_description,
             ..
         } => {
-            answer(&mut stream, 200, "Login refused", "Authorization was refused. See the terminal.");
+            answer(
+                &mut stream,
+                200,
+                "Login refused",
+                "Authorization was refused. See the terminal.",
+            );
+            drop(stream);
+            join_browser(err);
             let json = serde_json::json!({
                 "outcome": "authorization_error",
                 "error": error.as_str(),
@@ -295,6 +342,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         }
     };
     drop(stream);
+    join_browser(err);
 
     // Exchange.
     let client_secret = secret.as_deref().map(ClientSecret::new);
@@ -313,10 +361,14 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         .read_timeout(Duration::from_secs(30))
         .total_timeout(Duration::from_secs(60));
     if let Some(pem) = &ca_pem {
-        builder = builder.add_ca_pem(pem).map_err(|e| usage(format!("--ca-cert: {e}")))?;
+        builder = builder
+            .add_ca_pem(pem)
+            .map_err(|e| usage(format!("--ca-cert: {e}")))?;
     }
     let client = builder.build().map_err(|e| failure(e.to_string()))?;
-    let outcome = client.exchange(&token_req).map_err(|e| failure(e.to_string()))?;
+    let outcome = client
+        .exchange(&token_req)
+        .map_err(|e| failure(e.to_string()))?;
     Ok(print_outcome(&outcome, args.show_secrets, out))
 }
 
@@ -325,7 +377,11 @@ const MAX_HEAD: usize = 16 * 1024;
 
 /// Waits for a `GET` of `path` on `listener` until `deadline`; returns its request
 /// target and the connection to answer on. Requests for other paths get a `404`.
-fn wait_for_callback(listener: &TcpListener, path: &str, deadline: Instant) -> Result<(String, TcpStream), Fail> {
+fn wait_for_callback(
+    listener: &TcpListener,
+    path: &str,
+    deadline: Instant,
+) -> Result<(String, TcpStream), Fail> {
     listener
         .set_nonblocking(true)
         .map_err(|e| failure(e.to_string()))?;
@@ -343,13 +399,25 @@ fn wait_for_callback(listener: &TcpListener, path: &str, deadline: Instant) -> R
             Err(e) => return Err(failure(format!("accepting the redirect: {e}"))),
         };
         let _ = stream.set_nonblocking(false);
-        let left = deadline.saturating_duration_since(now).max(Duration::from_millis(100));
+        let left = deadline
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(100));
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10).min(left)));
         let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
         match read_request_target(&mut stream) {
             Some(target) if target.split('?').next() == Some(path) => return Ok((target, stream)),
-            Some(_) => answer(&mut stream, 404, "Not found", "This is the picoauth login listener."),
-            None => answer(&mut stream, 400, "Bad request", "This is the picoauth login listener."),
+            Some(_) => answer(
+                &mut stream,
+                404,
+                "Not found",
+                "This is the picoauth login listener.",
+            ),
+            None => answer(
+                &mut stream,
+                400,
+                "Bad request",
+                "This is the picoauth login listener.",
+            ),
         }
     }
 }
@@ -409,15 +477,17 @@ fn follow(url: &str, ca_pem: Option<&[u8]>, timeout: Duration) -> Result<(), Str
         trust.add_pem(pem).map_err(|e| e.to_string())?;
     }
     let tcp = connect(&ep, timeout)?;
-    let head = get(&ep, tcp, trust, timeout)?;
+    let head = get(&ep, tcp, &trust)?;
     let location = head.ok_or("the authorize endpoint did not redirect")?;
     let back = Endpoint::parse(&location).map_err(|e| format!("redirect {location:?}: {e}"))?;
     if back.tls || !back.is_loopback() {
         return Err(format!("refusing to follow the redirect to {location:?}"));
     }
-    let tcp = connect(&back, timeout)?;
-    let mut tcp = tcp;
-    let req = format!("GET {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n\r\n", back.path, back.host, back.port);
+    let mut tcp = connect(&back, timeout)?;
+    let req = format!(
+        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n\r\n",
+        back.path, back.host, back.port
+    );
     tcp.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
     let mut sink = Vec::new();
     let _ = tcp.read_to_end(&mut sink);
@@ -425,16 +495,18 @@ fn follow(url: &str, ca_pem: Option<&[u8]>, timeout: Duration) -> Result<(), Str
 }
 
 fn connect(ep: &Endpoint<'_>, timeout: Duration) -> Result<TcpStream, String> {
-    let tcp = TcpStream::connect((ep.host_name(), ep.port)).map_err(|e| format!("connect {}: {e}", ep.host))?;
+    let tcp = TcpStream::connect((ep.host_name(), ep.port))
+        .map_err(|e| format!("connect {}: {e}", ep.host))?;
     let _ = tcp.set_read_timeout(Some(timeout));
     let _ = tcp.set_write_timeout(Some(timeout));
     Ok(tcp)
 }
 
 /// GETs `ep` over TLS and returns the `Location` of a `3xx` answer.
-fn get(ep: &Endpoint<'_>, tcp: TcpStream, trust: crate::Trust, _timeout: Duration) -> Result<Option<String>, String> {
+fn get(ep: &Endpoint<'_>, tcp: TcpStream, trust: &crate::Trust) -> Result<Option<String>, String> {
     let config = trust.client_config().map_err(|e| e.to_string())?;
-    let name = rustls::pki_types::ServerName::try_from(ep.host_name().to_owned()).map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from(ep.host_name().to_owned())
+        .map_err(|e| e.to_string())?;
     let conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     let host = if ep.default_port() {

@@ -34,6 +34,7 @@ pub use tls::{TlsConfigError, Trust};
 pub mod asynch;
 pub mod cli;
 mod cli_demo;
+mod cli_login;
 pub mod client;
 pub mod local_provider;
 pub mod owned;

@@ -673,6 +673,15 @@ mod tests {
         let at = t.expires_at.unwrap();
         assert!(at >= now_unix() + 43_190 && at <= now_unix() + 43_200);
         assert!(!t.is_expired());
-        assert_eq!(t.user.as_ref().unwrap().refresh_token.as_ref().unwrap().expose(), "xoxe-1-userrefreshsecretvalue");
+        assert_eq!(
+            t.user
+                .as_ref()
+                .unwrap()
+                .refresh_token
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "xoxe-1-userrefreshsecretvalue"
+        );
     }
 }

@@ -40,8 +40,16 @@ impl embedded_io::ErrorType for Replay<'_> {
 
 impl embedded_io::Read for Replay<'_> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        assert!(self.flushed, "the request must be flushed before the response is read");
-        let want = self.chunks.get(self.next).copied().unwrap_or(usize::MAX).max(1);
+        assert!(
+            self.flushed,
+            "the request must be flushed before the response is read"
+        );
+        let want = self
+            .chunks
+            .get(self.next)
+            .copied()
+            .unwrap_or(usize::MAX)
+            .max(1);
         self.next += 1;
         let n = want.min(buf.len()).min(self.response.len() - self.pos);
         buf[..n].copy_from_slice(&self.response[self.pos..self.pos + n]);
@@ -79,7 +87,11 @@ impl embedded_io_async::Write for Replay<'_> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/../tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn http(status: u16, content_type: Option<&str>, extra: &str, body: &[u8]) -> Vec<u8> {
@@ -106,7 +118,11 @@ fn chunked(status: u16, body: &[u8], piece: usize) -> Vec<u8> {
 }
 
 fn slack_req() -> TokenRequest<'static> {
-    TokenRequest::new(&SLACK_V2, ClientAuth::basic("111.222", "secret".into()), Grant::authorization_code("c0de"))
+    TokenRequest::new(
+        &SLACK_V2,
+        ClientAuth::basic("111.222", "secret".into()),
+        Grant::authorization_code("c0de"),
+    )
 }
 
 /// A small summary of an outcome, comparable across runs.
@@ -114,7 +130,9 @@ fn summary(o: &Outcome<'_>) -> String {
     match o {
         Outcome::Token { status, token } => {
             let access = match token {
-                Token::SlackV2(t) => t.access_token.map(|a| a.expose().chars().collect::<String>()),
+                Token::SlackV2(t) => t
+                    .access_token
+                    .map(|a| a.expose().chars().collect::<String>()),
                 Token::SlackV1(t) => Some(t.access_token.expose().chars().collect()),
                 Token::Pinterest(t) => Some(t.access_token.expose().chars().collect()),
                 Token::Rfc6749(t) => Some(t.access_token.expose().chars().collect()),
@@ -123,8 +141,15 @@ fn summary(o: &Outcome<'_>) -> String {
             format!("token {status} {access:?}")
         }
         Outcome::Error { status, error } => format!("error {status} {}", code(error)),
-        Outcome::RateLimited { status, retry_after, error } => {
-            format!("ratelimited {status} {retry_after:?} {:?}", error.as_ref().map(code))
+        Outcome::RateLimited {
+            status,
+            retry_after,
+            error,
+        } => {
+            format!(
+                "ratelimited {status} {retry_after:?} {:?}",
+                error.as_ref().map(code)
+            )
         }
         Outcome::HttpError { status } => format!("http {status}"),
         _ => "other".into(),
@@ -149,7 +174,10 @@ fn blocking_driver_writes_the_request_and_reads_the_answer() {
     let req = slack_req();
     let (o, keep_alive) = exchange::blocking::exchange(&mut io, &req, &mut buf).unwrap();
     assert!(keep_alive);
-    assert_eq!(summary(&o), "token 200 Some(\"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy\")");
+    assert_eq!(
+        summary(&o),
+        "token 200 Some(\"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy\")"
+    );
     let mut want = vec![0u8; req.encoded_len().unwrap()];
     req.encode(&mut want).unwrap();
     assert_eq!(io.written, want);
@@ -159,13 +187,18 @@ fn blocking_driver_writes_the_request_and_reads_the_answer() {
 fn async_driver_matches_the_blocking_one() {
     let body = fixture("pinterest-docs-refresh-continuous.json");
     let resp = chunked(200, &body, 17);
-    let req = TokenRequest::new(&PINTEREST, ClientAuth::basic("a", "b".into()), Grant::refresh_token("r"));
+    let req = TokenRequest::new(
+        &PINTEREST,
+        ClientAuth::basic("a", "b".into()),
+        Grant::refresh_token("r"),
+    );
     let mut buf1 = [0u8; 2048];
     let mut io1 = Replay::new(&resp, vec![3; 1000]);
     let (o1, _) = exchange::blocking::exchange(&mut io1, &req, &mut buf1).unwrap();
     let mut buf2 = [0u8; 2048];
     let mut io2 = Replay::new(&resp, vec![11; 1000]);
-    let (o2, _) = futures::executor::block_on(exchange::asynch::exchange(&mut io2, &req, &mut buf2)).unwrap();
+    let (o2, _) =
+        futures::executor::block_on(exchange::asynch::exchange(&mut io2, &req, &mut buf2)).unwrap();
     assert_eq!(summary(&o1), summary(&o2));
     assert!(summary(&o1).starts_with("token 200"));
     assert_eq!(io1.written, io2.written);
@@ -178,10 +211,15 @@ fn buffer_too_small_for_the_request_says_how_much() {
     let mut buf = vec![0u8; need - 1];
     let mut io = Replay::new(b"", vec![]);
     match exchange::blocking::exchange(&mut io, &req, &mut buf) {
-        Err(ExchangeError::Encode(picoauth::EncodeError::BufferTooSmall { needed })) => assert_eq!(needed, need),
+        Err(ExchangeError::Encode(picoauth::EncodeError::BufferTooSmall { needed })) => {
+            assert_eq!(needed, need)
+        }
         other => panic!("{other:?}"),
     }
-    assert!(io.written.is_empty(), "nothing may be sent when encoding fails");
+    assert!(
+        io.written.is_empty(),
+        "nothing may be sent when encoding fails"
+    );
 }
 
 #[test]
@@ -191,7 +229,9 @@ fn response_larger_than_the_buffer_is_an_error() {
     let mut buf = vec![0u8; 512];
     let mut io = Replay::new(&resp, vec![64; 100]);
     match exchange::blocking::exchange(&mut io, &slack_req(), &mut buf) {
-        Err(ExchangeError::Response(ResponseError::BodyTooLarge { needed })) => assert_eq!(needed, Some(resp.len())),
+        Err(ExchangeError::Response(ResponseError::BodyTooLarge { needed })) => {
+            assert_eq!(needed, Some(resp.len()))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -216,52 +256,277 @@ fn peer_closing_early_is_truncated() {
 fn fixture_cases() -> Vec<(&'static str, ProviderKind, u16, &'static str)> {
     use ProviderKind::*;
     vec![
-        ("slack-v2-spec-example-bot-and-user.json", SlackV2, 200, "token 200 Some(\"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy\")"),
-        ("slack-v2-spec-error-invalid-client-id.json", SlackV2, 200, "error 200 invalid_client_id"),
-        ("slack-v2-bolt-python-code-exchange.json", SlackV2, 200, "token 200"),
-        ("slack-v2-bolt-python-rotation-bot-refresh.json", SlackV2, 200, "token 200"),
-        ("slack-v2-bolt-python-rotation-user-refresh.json", SlackV2, 200, "token 200"),
-        ("slack-v2-bolt-python-error-invalid-auth.json", SlackV2, 200, "error 200 invalid_auth"),
-        ("slack-v2-python-sdk-rotation-refresh.json", SlackV2, 200, "token 200"),
-        ("slack-v2-python-sdk-ok-true-only.json", SlackV2, 200, "token 200 None"),
-        ("slack-v2-python-sdk-error-invalid.json", SlackV2, 200, "error 200 invalid"),
-        ("slack-v2-python-sdk-error-ratelimited-429.json", SlackV2, 429, "ratelimited 429 Some(Seconds(1)) Some(\"ratelimited\")"),
-        ("slack-v2-java-bolt-mock-code-exchange.json", SlackV2, 200, "token 200 Some(\"xoxb-this-is-valid\")"),
-        ("slack-v2-slack-go-enterprise-empty-strings.json", SlackV2, 200, "token 200"),
-        ("slack-v2-oauth2-slack-php-incoming-webhook-escaped.json", SlackV2, 200, "token 200"),
-        ("slack-v2-oauth2-slack-php-enterprise-null.json", SlackV2, 200, "token 200"),
-        ("slack-v2-oauth2-slack-php-error-not-authed-401.json", SlackV2, 401, "error 401 not_authed"),
-        ("slack-v2-recorded-error-not-authed.json", SlackV2, 200, "error 200 not_authed"),
-        ("slack-v2-recorded-429-empty-body.json", SlackV2, 429, "ratelimited 429 None None"),
-        ("slack-v1-spec-example-no-ok-field.json", SlackV1, 200, "token 200"),
-        ("slack-v1-botonomous-docs-example-read-scope.json", SlackV1, 200, "token 200 Some(\"xoxp-23984754863-2348975623103\")"),
-        ("slack-v1-botonomous-incoming-webhook-and-bot.json", SlackV1, 200, "token 200"),
-        ("slack-v1-oauth2-slack-php-mock-expires-in.json", SlackV1, 200, "token 200"),
-        ("slack-v1-captured-redacted-incoming-webhook-escaped.json", SlackV1, 200, "token 200"),
-        ("pinterest-quickstart-code-exchange-extra-status.json", Pinterest, 200, "token 200"),
-        ("pinterest-quickstart-refresh-continuous.json", Pinterest, 200, "token 200"),
-        ("pinterest-quickstart-refresh-no-refresh-token.json", Pinterest, 200, "token 200"),
-        ("pinterest-quickstart-expires-in-as-string.json", Pinterest, 200, "token 200"),
-        ("pinterest-docs-code-grant.json", Pinterest, 200, "token 200"),
-        ("pinterest-docs-client-credentials.json", Pinterest, 200, "token 200"),
-        ("pinterest-docs-refresh-continuous.json", Pinterest, 200, "token 200"),
-        ("pinterest-openapi-error-401-authentication-failed.json", Pinterest, 401, "error 401 2"),
-        ("pinterest-openapi-error-403-not-permitted.json", Pinterest, 403, "error 403 29"),
-        ("pinterest-openapi-error-429-rate-limit-escaped-newline.json", Pinterest, 429, "ratelimited 429 Some(Seconds(1)) Some(\"8\")"),
-        ("rfc6749-4.1.4-access-token-response.json", Rfc6749, 200, "token 200 Some(\"2YotnFZFEjr1zCsicMWpAA\")"),
-        ("rfc6749-4.4.3-client-credentials-response.json", Rfc6749, 200, "token 200 Some(\"2YotnFZFEjr1zCsicMWpAA\")"),
-        ("rfc6749-5.2-error-invalid-request.json", Rfc6749, 400, "error 400 invalid_request"),
-        ("oauth2rs-minimal-token-type-uppercase.json", Rfc6749, 200, "token 200 Some(\"12/34\")"),
+        (
+            "slack-v2-spec-example-bot-and-user.json",
+            SlackV2,
+            200,
+            "token 200 Some(\"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy\")",
+        ),
+        (
+            "slack-v2-spec-error-invalid-client-id.json",
+            SlackV2,
+            200,
+            "error 200 invalid_client_id",
+        ),
+        (
+            "slack-v2-bolt-python-code-exchange.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-bolt-python-rotation-bot-refresh.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-bolt-python-rotation-user-refresh.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-bolt-python-error-invalid-auth.json",
+            SlackV2,
+            200,
+            "error 200 invalid_auth",
+        ),
+        (
+            "slack-v2-python-sdk-rotation-refresh.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-python-sdk-ok-true-only.json",
+            SlackV2,
+            200,
+            "token 200 None",
+        ),
+        (
+            "slack-v2-python-sdk-error-invalid.json",
+            SlackV2,
+            200,
+            "error 200 invalid",
+        ),
+        (
+            "slack-v2-python-sdk-error-ratelimited-429.json",
+            SlackV2,
+            429,
+            "ratelimited 429 Some(Seconds(1)) Some(\"ratelimited\")",
+        ),
+        (
+            "slack-v2-java-bolt-mock-code-exchange.json",
+            SlackV2,
+            200,
+            "token 200 Some(\"xoxb-this-is-valid\")",
+        ),
+        (
+            "slack-v2-slack-go-enterprise-empty-strings.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-oauth2-slack-php-incoming-webhook-escaped.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-oauth2-slack-php-enterprise-null.json",
+            SlackV2,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v2-oauth2-slack-php-error-not-authed-401.json",
+            SlackV2,
+            401,
+            "error 401 not_authed",
+        ),
+        (
+            "slack-v2-recorded-error-not-authed.json",
+            SlackV2,
+            200,
+            "error 200 not_authed",
+        ),
+        (
+            "slack-v2-recorded-429-empty-body.json",
+            SlackV2,
+            429,
+            "ratelimited 429 None None",
+        ),
+        (
+            "slack-v1-spec-example-no-ok-field.json",
+            SlackV1,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v1-botonomous-docs-example-read-scope.json",
+            SlackV1,
+            200,
+            "token 200 Some(\"xoxp-23984754863-2348975623103\")",
+        ),
+        (
+            "slack-v1-botonomous-incoming-webhook-and-bot.json",
+            SlackV1,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v1-oauth2-slack-php-mock-expires-in.json",
+            SlackV1,
+            200,
+            "token 200",
+        ),
+        (
+            "slack-v1-captured-redacted-incoming-webhook-escaped.json",
+            SlackV1,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-quickstart-code-exchange-extra-status.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-quickstart-refresh-continuous.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-quickstart-refresh-no-refresh-token.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-quickstart-expires-in-as-string.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-docs-code-grant.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-docs-client-credentials.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-docs-refresh-continuous.json",
+            Pinterest,
+            200,
+            "token 200",
+        ),
+        (
+            "pinterest-openapi-error-401-authentication-failed.json",
+            Pinterest,
+            401,
+            "error 401 2",
+        ),
+        (
+            "pinterest-openapi-error-403-not-permitted.json",
+            Pinterest,
+            403,
+            "error 403 29",
+        ),
+        (
+            "pinterest-openapi-error-429-rate-limit-escaped-newline.json",
+            Pinterest,
+            429,
+            "ratelimited 429 Some(Seconds(1)) Some(\"8\")",
+        ),
+        (
+            "rfc6749-4.1.4-access-token-response.json",
+            Rfc6749,
+            200,
+            "token 200 Some(\"2YotnFZFEjr1zCsicMWpAA\")",
+        ),
+        (
+            "rfc6749-4.4.3-client-credentials-response.json",
+            Rfc6749,
+            200,
+            "token 200 Some(\"2YotnFZFEjr1zCsicMWpAA\")",
+        ),
+        (
+            "rfc6749-5.2-error-invalid-request.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_request",
+        ),
+        (
+            "oauth2rs-minimal-token-type-uppercase.json",
+            Rfc6749,
+            200,
+            "token 200 Some(\"12/34\")",
+        ),
         ("oauth2rs-complete-response.json", Rfc6749, 200, "token 200"),
-        ("oauth2rs-client-credentials-basic-auth-response.json", Rfc6749, 200, "token 200"),
-        ("oauth2rs-error-invalid-request.json", Rfc6749, 400, "error 400 invalid_request"),
-        ("oauth2rs-error-expired-code.json", Rfc6749, 400, "error 400 invalid_request"),
-        ("oauth2rs-error-custom-code-with-uri.json", Rfc6749, 400, "error 400 too_light"),
-        ("oauth2rs-error-nonstandard-shape.json", Rfc6749, 400, "http 400"),
-        ("oauth2rs-ext-custom-token-type-extra-field.json", Rfc6749, 200, "token 200"),
-        ("oauth2rs-ext-complete-extra-fields.json", Rfc6749, 200, "token 200"),
-        ("oauth2rs-device-error-authorization-pending.json", Rfc6749, 400, "error 400 authorization_pending"),
-        ("oauth2rs-device-error-slow-down.json", Rfc6749, 400, "error 400 slow_down"),
+        (
+            "oauth2rs-client-credentials-basic-auth-response.json",
+            Rfc6749,
+            200,
+            "token 200",
+        ),
+        (
+            "oauth2rs-error-invalid-request.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_request",
+        ),
+        (
+            "oauth2rs-error-expired-code.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_request",
+        ),
+        (
+            "oauth2rs-error-custom-code-with-uri.json",
+            Rfc6749,
+            400,
+            "error 400 too_light",
+        ),
+        (
+            "oauth2rs-error-nonstandard-shape.json",
+            Rfc6749,
+            400,
+            "http 400",
+        ),
+        (
+            "oauth2rs-ext-custom-token-type-extra-field.json",
+            Rfc6749,
+            200,
+            "token 200",
+        ),
+        (
+            "oauth2rs-ext-complete-extra-fields.json",
+            Rfc6749,
+            200,
+            "token 200",
+        ),
+        (
+            "oauth2rs-device-error-authorization-pending.json",
+            Rfc6749,
+            400,
+            "error 400 authorization_pending",
+        ),
+        (
+            "oauth2rs-device-error-slow-down.json",
+            Rfc6749,
+            400,
+            "error 400 slow_down",
+        ),
     ]
 }
 
@@ -271,16 +536,26 @@ fn req_for(kind: ProviderKind) -> TokenRequest<'static> {
         ProviderKind::SlackV2 => SLACK_V2,
         ProviderKind::SlackV1 => SLACK_V1,
         ProviderKind::Pinterest => PINTEREST,
-        _ => *RFC.get_or_init(|| Provider::rfc6749(Endpoint::parse("https://as.example/token").unwrap())),
+        _ => *RFC.get_or_init(|| {
+            Provider::rfc6749(Endpoint::parse("https://as.example/token").unwrap())
+        }),
     };
-    TokenRequest::new(&p, ClientAuth::basic("id", "secret".into()), Grant::authorization_code("c"))
+    TokenRequest::new(
+        &p,
+        ClientAuth::basic("id", "secret".into()),
+        Grant::authorization_code("c"),
+    )
 }
 
 #[test]
 fn every_fixture_through_the_driver_with_its_status() {
     for (name, kind, status, want) in fixture_cases() {
         let body = fixture(name);
-        let extra = if status == 429 && !body.is_empty() { "Retry-After: 1\r\n" } else { "" };
+        let extra = if status == 429 && !body.is_empty() {
+            "Retry-After: 1\r\n"
+        } else {
+            ""
+        };
         for resp in [http(status, Some("application/json"), extra, &body), {
             let mut c = chunked(status, &body, 9);
             if !extra.is_empty() {
@@ -292,17 +567,24 @@ fn every_fixture_through_the_driver_with_its_status() {
             let mut io = Replay::new(&resp, vec![7; 10_000]);
             let mut buf = [0u8; 4096];
             let req = req_for(kind);
-            let (o, _) = exchange::blocking::exchange(&mut io, &req, &mut buf).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let (o, _) = exchange::blocking::exchange(&mut io, &req, &mut buf)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let got = summary(&o);
             assert!(got.starts_with(want), "{name}: got {got}, want {want}");
         }
     }
     // The sample files of every field ever seen have no status; they must not be tokens
     // when `ok` is false.
-    for name in ["slack-v2-java-json-logs-all-fields.json", "slack-v2-exchange-java-json-logs-all-fields.json"] {
+    for name in [
+        "slack-v2-java-json-logs-all-fields.json",
+        "slack-v2-exchange-java-json-logs-all-fields.json",
+    ] {
         let body = fixture(name);
         let o = interpret::<Infallible>(ProviderKind::SlackV2, 200, None, None, &body).unwrap();
-        assert!(matches!(o, Outcome::Error { status: 200, .. }), "{name}: {o:?}");
+        assert!(
+            matches!(o, Outcome::Error { status: 200, .. }),
+            "{name}: {o:?}"
+        );
     }
 }
 
@@ -310,36 +592,96 @@ fn every_fixture_through_the_driver_with_its_status() {
 fn bad_bodies_keep_their_status() {
     let broken = fixture("oauth2rs-broken-json.json");
     // A JSON content type with a body that is not JSON: a typed error with the status.
-    match interpret::<Infallible>(ProviderKind::Rfc6749, 200, Some("application/json"), None, &broken) {
+    match interpret::<Infallible>(
+        ProviderKind::Rfc6749,
+        200,
+        Some("application/json"),
+        None,
+        &broken,
+    ) {
         Err(ExchangeError::Json { status: 200, .. }) => {}
         other => panic!("{other:?}"),
     }
     // The same body as text/plain: not JSON, status kept.
-    match interpret::<Infallible>(ProviderKind::Rfc6749, 200, Some("text/plain"), None, &broken) {
+    match interpret::<Infallible>(
+        ProviderKind::Rfc6749,
+        200,
+        Some("text/plain"),
+        None,
+        &broken,
+    ) {
         Err(ExchangeError::NotJson { status: 200 }) => {}
         other => panic!("{other:?}"),
     }
     // `APPLICATION/jSoN` is JSON (oauth2-rs accepts it too).
     let body = fixture("oauth2rs-complete-response.json");
-    assert!(interpret::<Infallible>(ProviderKind::Rfc6749, 200, Some("APPLICATION/jSoN"), None, &body).is_ok());
+    assert!(interpret::<Infallible>(
+        ProviderKind::Rfc6749,
+        200,
+        Some("APPLICATION/jSoN"),
+        None,
+        &body
+    )
+    .is_ok());
     // An HTML 502 from a proxy is an unexpected HTTP status, not a parse failure.
-    let o = interpret::<Infallible>(ProviderKind::SlackV2, 502, Some("text/html"), None, b"<html>bad gateway</html>").unwrap();
+    let o = interpret::<Infallible>(
+        ProviderKind::SlackV2,
+        502,
+        Some("text/html"),
+        None,
+        b"<html>bad gateway</html>",
+    )
+    .unwrap();
     assert!(matches!(o, Outcome::HttpError { status: 502 }));
     // A wrong type in a token body is a typed error at 200.
     let tt = fixture("oauth2rs-token-type-number.json");
-    match interpret::<Infallible>(ProviderKind::Rfc6749, 200, Some("application/json"), None, &tt) {
-        Err(ExchangeError::Json { status: 200, error: JsonError::WrongType { field: "token_type" } }) => {}
+    match interpret::<Infallible>(
+        ProviderKind::Rfc6749,
+        200,
+        Some("application/json"),
+        None,
+        &tt,
+    ) {
+        Err(ExchangeError::Json {
+            status: 200,
+            error: JsonError::WrongType {
+                field: "token_type",
+            },
+        }) => {}
         other => panic!("{other:?}"),
     }
     // An empty 200 body claiming JSON.
-    match interpret::<Infallible>(ProviderKind::Pinterest, 200, Some("application/json"), None, b"") {
-        Err(ExchangeError::Json { status: 200, error: JsonError::Empty }) => {}
+    match interpret::<Infallible>(
+        ProviderKind::Pinterest,
+        200,
+        Some("application/json"),
+        None,
+        b"",
+    ) {
+        Err(ExchangeError::Json {
+            status: 200,
+            error: JsonError::Empty,
+        }) => {}
         other => panic!("{other:?}"),
     }
     // Slack's ratelimited body at 200 is still a rate limit.
     let rl = fixture("slack-v2-python-sdk-error-ratelimited-429.json");
-    let o = interpret::<Infallible>(ProviderKind::SlackV2, 200, None, Some(RetryAfter::Seconds(3)), &rl).unwrap();
-    assert!(matches!(o, Outcome::RateLimited { status: 200, retry_after: Some(RetryAfter::Seconds(3)), .. }));
+    let o = interpret::<Infallible>(
+        ProviderKind::SlackV2,
+        200,
+        None,
+        Some(RetryAfter::Seconds(3)),
+        &rl,
+    )
+    .unwrap();
+    assert!(matches!(
+        o,
+        Outcome::RateLimited {
+            status: 200,
+            retry_after: Some(RetryAfter::Seconds(3)),
+            ..
+        }
+    ));
 }
 
 proptest! {

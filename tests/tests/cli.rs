@@ -12,7 +12,11 @@ fn run(args: &[&str]) -> (u8, String, String) {
     let mut argv = vec!["picoauth"];
     argv.extend_from_slice(args);
     let code = cli::run(argv, &mut out, &mut err);
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 fn fixture(name: &str) -> String {
@@ -38,14 +42,31 @@ fn parse_slack_v2_body_unescapes_and_redacts() {
     assert_eq!(f["access_token"], "xoxb…[redacted]");
     assert!(!out.contains("pdFZKVeTuE8sk7oOcBrzbqgy"), "{out}");
     assert!(v.get("retry_after").is_none());
-    let (_, shown, _) = run(&["parse", "--provider", "slack-v2", "--body", "--show-secrets", &path]);
+    let (_, shown, _) = run(&[
+        "parse",
+        "--provider",
+        "slack-v2",
+        "--body",
+        "--show-secrets",
+        &path,
+    ]);
     let v = json(&shown);
-    assert_eq!(v["fields"]["access_token"], "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy");
+    assert_eq!(
+        v["fields"]["access_token"],
+        "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+    );
     assert_eq!(v["fields"]["authed_user"]["access_token"], "xoxp-1234");
 
     // `\/`-escaped webhook URLs come out unescaped; `enterprise: null` is left out.
     let path = fixture("slack-v2-oauth2-slack-php-incoming-webhook-escaped.json");
-    let (code, out, _) = run(&["parse", "--provider", "slack-v2", "--body", "--show-secrets", &path]);
+    let (code, out, _) = run(&[
+        "parse",
+        "--provider",
+        "slack-v2",
+        "--body",
+        "--show-secrets",
+        &path,
+    ]);
     assert_eq!(code, 0);
     let v = json(&out);
     let url = v["fields"]["incoming_webhook"]["url"].as_str().unwrap();
@@ -55,10 +76,19 @@ fn parse_slack_v2_body_unescapes_and_redacts() {
 
 #[test]
 fn parse_errors_and_exit_statuses() {
-    let (code, out, _) = run(&["parse", "--provider", "slack-v2", "--body", &fixture("slack-v2-spec-error-invalid-client-id.json")]);
+    let (code, out, _) = run(&[
+        "parse",
+        "--provider",
+        "slack-v2",
+        "--body",
+        &fixture("slack-v2-spec-error-invalid-client-id.json"),
+    ]);
     assert_eq!(code, cli::EXIT_PROVIDER_ERROR);
     let v = json(&out);
-    assert_eq!((v["outcome"].as_str(), v["fields"]["error"].as_str()), (Some("error"), Some("invalid_client_id")));
+    assert_eq!(
+        (v["outcome"].as_str(), v["fields"]["error"].as_str()),
+        (Some("error"), Some("invalid_client_id"))
+    );
     assert_eq!(v["fields"]["ok"], false);
 
     let (code, out, _) = run(&[
@@ -74,16 +104,36 @@ fn parse_errors_and_exit_statuses() {
     let v = json(&out);
     assert_eq!(v["outcome"], "rate_limited");
     assert_eq!(v["fields"]["code"], 8);
-    assert!(v["fields"]["message"].as_str().unwrap().contains("exceeds one\nof"), "decoded \\n: {v}");
+    assert!(
+        v["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds one\nof"),
+        "decoded \\n: {v}"
+    );
 
-    let (code, out, _) = run(&["parse", "--provider", "oauth2", "--body", "--status", "400", &fixture("oauth2rs-error-custom-code-with-uri.json")]);
+    let (code, out, _) = run(&[
+        "parse",
+        "--provider",
+        "oauth2",
+        "--body",
+        "--status",
+        "400",
+        &fixture("oauth2rs-error-custom-code-with-uri.json"),
+    ]);
     assert_eq!(code, cli::EXIT_PROVIDER_ERROR);
     let v = json(&out);
     assert_eq!(v["fields"]["error"], "too_light");
     assert!(v["fields"]["error_uri"].is_string());
 
     // Not JSON: exit 5 with a one-line reason.
-    let (code, out, err) = run(&["parse", "--provider", "oauth2", "--body", &fixture("oauth2rs-broken-json.json")]);
+    let (code, out, err) = run(&[
+        "parse",
+        "--provider",
+        "oauth2",
+        "--body",
+        &fixture("oauth2rs-broken-json.json"),
+    ]);
     assert_eq!(code, cli::EXIT_FAILURE);
     assert!(out.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -103,25 +153,42 @@ fn parse_a_whole_saved_response() {
     let (code, out, _) = run(&["parse", "--provider", "slack-v2", raw.to_str().unwrap()]);
     assert_eq!(code, cli::EXIT_RATE_LIMITED);
     let v = json(&out);
-    assert_eq!((v["http_status"].as_u64(), v["retry_after"].as_u64()), (Some(429), Some(30)));
+    assert_eq!(
+        (v["http_status"].as_u64(), v["retry_after"].as_u64()),
+        (Some(429), Some(30))
+    );
 
     let chunked = dir.join("pin.http");
     let body = std::fs::read_to_string(fixture("pinterest-docs-client-credentials.json")).unwrap();
-    let mut s = String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let mut s = String::from(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
     for c in body.as_bytes().chunks(10) {
-        s += &format!("{:x}\r\n{}\r\n", c.len(), std::str::from_utf8(c).unwrap());
+        s += &format!("{:x}\r\n{}\r\n", c.len(), core::str::from_utf8(c).unwrap());
     }
     s += "0\r\n\r\n";
     std::fs::write(&chunked, s).unwrap();
-    let (code, out, _) = run(&["parse", "--provider", "pinterest", chunked.to_str().unwrap()]);
+    let (code, out, _) = run(&[
+        "parse",
+        "--provider",
+        "pinterest",
+        chunked.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(json(&out)["outcome"], "token");
 
     let truncated = dir.join("cut.http");
-    std::fs::write(&truncated, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"access").unwrap();
+    std::fs::write(
+        &truncated,
+        "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"access",
+    )
+    .unwrap();
     let (code, _, err) = run(&["parse", "--provider", "oauth2", truncated.to_str().unwrap()]);
     assert_eq!(code, cli::EXIT_FAILURE);
-    assert!(err.contains("closed before the response was complete"), "{err}");
+    assert!(
+        err.contains("closed before the response was complete"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -144,20 +211,41 @@ fn request_prints_exact_bytes_with_secrets_redacted() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("POST /api/oauth.v2.access HTTP/1.1\r\nHost: slack.com\r\nAuthorization: Basic [redacted]\r\n"), "{out}");
     assert!(!out.contains("MTExLjIyMjpzZWNyZXQ="));
-    assert!(!out.contains("ccdaa72ad-long-code"), "the code is a secret too: {out}");
+    assert!(
+        !out.contains("ccdaa72ad-long-code"),
+        "the code is a secret too: {out}"
+    );
     let mut shown = args.to_vec();
     shown.push("--show-secrets");
     let (_, out, _) = run(&shown);
-    assert!(out.contains("Authorization: Basic MTExLjIyMjpzZWNyZXQ=\r\n"), "{out}");
+    assert!(
+        out.contains("Authorization: Basic MTExLjIyMjpzZWNyZXQ=\r\n"),
+        "{out}"
+    );
     assert!(out.ends_with("code=ccdaa72ad-long-code\n"), "{out}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let (code, _, err) = run(&["request", "--provider", "oauth2", "--client-id", "x", "--client-credentials"]);
+    let (code, _, err) = run(&[
+        "request",
+        "--provider",
+        "oauth2",
+        "--client-id",
+        "x",
+        "--client-credentials",
+    ]);
     assert_eq!(code, cli::EXIT_USAGE);
     assert!(err.contains("--token-url"), "{err}");
-    let (code, _, _) = run(&["request", "--provider", "nope", "--client-id", "x", "--code", "c"]);
+    let (code, _, _) = run(&[
+        "request",
+        "--provider",
+        "nope",
+        "--client-id",
+        "x",
+        "--code",
+        "c",
+    ]);
     assert_eq!(code, cli::EXIT_USAGE);
     let (code, _, err) = run(&["request", "--provider", "slack-v2", "--client-id", "x"]);
     assert_eq!(code, cli::EXIT_USAGE);
@@ -176,7 +264,17 @@ fn usage_errors_exit_2() {
     assert_eq!(code, cli::EXIT_USAGE);
     assert!(err.contains("PICOAUTH_TEST_UNSET_VARIABLE"), "{err}");
     // Secrets are never taken on the command line.
-    let (code, _, _) = run(&["request", "--provider", "slack-v2", "--client-id", "x", "--client-secret", "s", "--code", "c"]);
+    let (code, _, _) = run(&[
+        "request",
+        "--provider",
+        "slack-v2",
+        "--client-id",
+        "x",
+        "--client-secret",
+        "s",
+        "--code",
+        "c",
+    ]);
     assert_eq!(code, cli::EXIT_USAGE);
     let (code, _, err) = run(&[
         "request",
@@ -219,19 +317,34 @@ fn exchange_against_the_local_provider() {
         "10",
     ];
     let mut args = base.to_vec();
-    args.extend(["--refresh-token-env", "PICOAUTH_TEST_PIN_REFRESH", "--continuous-refresh"]);
+    args.extend([
+        "--refresh-token-env",
+        "PICOAUTH_TEST_PIN_REFRESH",
+        "--continuous-refresh",
+    ]);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(v["outcome"], "token");
-    assert!(v["fields"]["access_token"].as_str().unwrap().ends_with("[redacted]"));
+    assert!(v["fields"]["access_token"]
+        .as_str()
+        .unwrap()
+        .ends_with("[redacted]"));
     assert!(v["fields"]["refresh_token_expires_in"].is_number(), "{v}");
 
     let mut args = base.to_vec();
-    args.extend(["--client-credentials", "--scope", "boards:read", "--show-secrets"]);
+    args.extend([
+        "--client-credentials",
+        "--scope",
+        "boards:read",
+        "--show-secrets",
+    ]);
     let (code, out, _) = run(&args);
     assert_eq!(code, 0);
-    assert!(json(&out)["fields"]["access_token"].as_str().unwrap().starts_with("pinc_"));
+    assert!(json(&out)["fields"]["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("pinc_"));
 
     // A provider error exits 3; an untrusted server exits 5 with one line.
     std::env::set_var("PICOAUTH_TEST_PIN_BAD", "wrong");
@@ -241,7 +354,11 @@ fn exchange_against_the_local_provider() {
     let (code, out, _) = run(&args);
     assert_eq!(code, cli::EXIT_PROVIDER_ERROR);
     assert_eq!(json(&out)["http_status"], 401);
-    let mut args: Vec<&str> = base.iter().copied().filter(|a| *a != "--ca-cert" && *a != ca.to_str().unwrap()).collect();
+    let mut args: Vec<&str> = base
+        .iter()
+        .copied()
+        .filter(|a| *a != "--ca-cert" && *a != ca.to_str().unwrap())
+        .collect();
     args.push("--client-credentials");
     let (code, _, err) = run(&args);
     assert_eq!(code, cli::EXIT_FAILURE);

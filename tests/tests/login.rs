@@ -27,7 +27,11 @@ fn provider() -> LocalProvider {
 }
 
 fn ca_file(p: &LocalProvider) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("picoauth-login-{}-{}.pem", std::process::id(), p.port()));
+    let path = std::env::temp_dir().join(format!(
+        "picoauth-login-{}-{}.pem",
+        std::process::id(),
+        p.port()
+    ));
     std::fs::write(&path, p.ca_cert_pem()).expect("write CA");
     path
 }
@@ -36,7 +40,11 @@ fn run(args: &[String]) -> (u8, String, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let code = picoauth_std::cli::run(args, &mut out, &mut err);
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 fn args(p: &LocalProvider, ca: &std::path::Path, provider: &str, rest: &[&str]) -> Vec<String> {
@@ -78,7 +86,10 @@ fn token_body(p: &LocalProvider, path: &str) -> String {
 fn slack_login_end_to_end() {
     let p = provider();
     let ca = ca_file(&p);
-    std::env::set_var("PICOAUTH_LOGIN_SLACK_SECRET", local_provider::SLACK_CLIENT_SECRET);
+    std::env::set_var(
+        "PICOAUTH_LOGIN_SLACK_SECRET",
+        local_provider::SLACK_CLIENT_SECRET,
+    );
     let (code, out, err) = run(&args(
         &p,
         &ca,
@@ -99,7 +110,10 @@ fn slack_login_end_to_end() {
     assert!(err.contains("/oauth/v2/authorize?client_id=111.222&scope=chat%3Awrite%2Cchannels%3Aread&redirect_uri=http%3A%2F%2F127.0.0.1%3A"), "{err}");
     // The code exchange carried the redirect URI and no verifier (Slack takes no PKCE).
     let body = token_body(&p, "/api/oauth.v2.access");
-    assert!(body.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"), "{body}");
+    assert!(
+        body.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "{body}"
+    );
     assert!(!body.contains("code_verifier"), "{body}");
     // Secrets are redacted unless asked for.
     assert!(!out.contains("xoxb-17653672481"), "{out}");
@@ -109,7 +123,10 @@ fn slack_login_end_to_end() {
 fn pinterest_login_end_to_end() {
     let p = provider();
     let ca = ca_file(&p);
-    std::env::set_var("PICOAUTH_LOGIN_PINTEREST_SECRET", local_provider::PINTEREST_CLIENT_SECRET);
+    std::env::set_var(
+        "PICOAUTH_LOGIN_PINTEREST_SECRET",
+        local_provider::PINTEREST_CLIENT_SECRET,
+    );
     let (code, out, err) = run(&args(
         &p,
         &ca,
@@ -127,7 +144,10 @@ fn pinterest_login_end_to_end() {
         ],
     ));
     assert_eq!(code, 0, "stdout {out}\nstderr {err}");
-    assert!(err.contains("response_type=code&scope=boards%3Aread%2Cpins%3Aread&state="), "{err}");
+    assert!(
+        err.contains("response_type=code&scope=boards%3Aread%2Cpins%3Aread&state="),
+        "{err}"
+    );
     let json: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(json["outcome"], "token");
     assert!(token_body(&p, "/v5/oauth/token").starts_with("grant_type=authorization_code&code="));
@@ -155,7 +175,10 @@ fn public_oauth2_client_uses_pkce() {
     assert!(err.contains("&scope=read+write&code_challenge="), "{err}");
     let body = token_body(&p, "/oauth/token");
     assert!(body.contains("&code_verifier="), "{body}");
-    assert!(body.contains(&format!("client_id={}", local_provider::PUBLIC_CLIENT_ID)), "{body}");
+    assert!(
+        body.contains(&format!("client_id={}", local_provider::PUBLIC_CLIENT_ID)),
+        "{body}"
+    );
     let json: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(json["outcome"], "token");
 }
@@ -164,7 +187,10 @@ fn public_oauth2_client_uses_pkce() {
 fn confidential_oauth2_client() {
     let p = provider();
     let ca = ca_file(&p);
-    std::env::set_var("PICOAUTH_LOGIN_RFC_SECRET", local_provider::RFC6749_CLIENT_SECRET);
+    std::env::set_var(
+        "PICOAUTH_LOGIN_RFC_SECRET",
+        local_provider::RFC6749_CLIENT_SECRET,
+    );
     let (code, out, err) = run(&args(
         &p,
         &ca,
@@ -178,7 +204,10 @@ fn confidential_oauth2_client() {
         ],
     ));
     assert_eq!(code, 0, "stdout {out}\nstderr {err}");
-    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap()["outcome"], "token");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap()["outcome"],
+        "token"
+    );
 }
 
 /// A writer the test can read while `login` runs in another thread.
@@ -196,18 +225,25 @@ impl Write for Shared {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `login` without a browser on a known port and returns the port, its stderr
 /// and the thread.
-fn start_waiting(p: &LocalProvider, ca: &std::path::Path) -> (u16, Shared, std::thread::JoinHandle<(u8, String)>) {
+fn start_waiting(
+    p: &LocalProvider,
+    ca: &std::path::Path,
+) -> (u16, Shared, std::thread::JoinHandle<(u8, String)>) {
     let port = free_port();
     let mut a = args(
         p,
         ca,
         "oauth2",
-        &["--client-id", local_provider::PUBLIC_CLIENT_ID, "--timeout", "20"],
+        &["--client-id", local_provider::PUBLIC_CLIENT_ID],
     );
     a[5] = format!("127.0.0.1:{port}");
     let err = Shared::default();
@@ -226,7 +262,9 @@ fn browser_get(port: u16, target: &str) -> String {
     let mut s = loop {
         match TcpStream::connect(("127.0.0.1", port)) {
             Ok(s) => break s,
-            Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
             Err(e) => panic!("listener never came up: {e}"),
         }
     };
@@ -243,7 +281,10 @@ fn sent_state(err: &Shared) -> String {
         if let Some(i) = text.find("&state=") {
             return text[i + 7..].split(['&', '\n']).next().unwrap().to_owned();
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "no URL printed: {text}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no URL printed: {text}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -263,7 +304,10 @@ fn forged_state_is_refused_and_other_paths_ignored() {
     assert_eq!(code, 5);
     assert!(out.is_empty(), "{out}");
     let err = String::from_utf8(err.0.lock().unwrap().clone()).unwrap();
-    assert!(err.contains("refusing the redirect: OAuth state is malformed"), "{err}");
+    assert!(
+        err.contains("refusing the redirect: OAuth state is malformed"),
+        "{err}"
+    );
     // No token request was made.
     assert!(!p.request_log().iter().any(|r| r.method == "POST"));
 }
@@ -291,7 +335,12 @@ fn denial_is_reported_as_provider_error() {
 fn waiting_is_bounded() {
     let p = provider();
     let ca = ca_file(&p);
-    let mut a = args(&p, &ca, "oauth2", &["--client-id", local_provider::PUBLIC_CLIENT_ID]);
+    let mut a = args(
+        &p,
+        &ca,
+        "oauth2",
+        &["--client-id", local_provider::PUBLIC_CLIENT_ID],
+    );
     let i = a.iter().position(|s| s == "--timeout").unwrap();
     a[i + 1] = "1".into();
     let start = Instant::now();

@@ -1,0 +1,27 @@
+//! The incremental HTTP response reader, fed in fuzzer-chosen pieces three ways
+//! (`feed` whole, `feed` in pieces, `spare()`/`advance()` in pieces): no panic, and
+//! the same result every way. Input: `[capacity selector, n, sizes…, response…]`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use picoauth_fuzz::{run_advance, run_feed, Framed};
+
+fuzz_target!(|data: &[u8]| {
+    let input = Framed::parse(data);
+    let cap = match input.selector & 3 {
+        0 => 4096,
+        1 => 1024,
+        2 => 256,
+        _ => usize::from(input.selector >> 2),
+    };
+    let (whole, whole_used) = run_feed(input.wire, &[], cap);
+    let (split, split_used) = run_feed(input.wire, &input.sizes, cap);
+    assert_eq!(whole, split, "feed: split result differs from whole");
+    if whole.is_ok() {
+        assert_eq!(whole_used, split_used, "feed: consumed bytes differ");
+    }
+    let advanced = run_advance(input.wire, &input.sizes, cap);
+    assert_eq!(whole, advanced, "advance: result differs from feed");
+    let bytewise = run_advance(input.wire, &[1], cap);
+    assert_eq!(whole, bytewise, "advance byte by byte: result differs from feed");
+});
