@@ -393,26 +393,15 @@ pub mod blocking {
         io.write_all(ex.request()).map_err(ExchangeError::Io)?;
         io.flush().map_err(ExchangeError::Io)?;
         let mut reading = ex.into_reading();
+        // The reader fails as soon as a response cannot fit, so `spare()` is never
+        // empty while it needs more.
         loop {
-            let spare = reading.spare();
-            let status = if spare.is_empty() {
-                // Full buffer: let the reader say how large the response is.
-                reading.advance(0)?
-            } else {
-                match io.read(spare).map_err(ExchangeError::Io)? {
-                    0 => reading.finish()?,
-                    n => reading.advance(n)?,
-                }
-            };
-            if let Status::Complete = status {
+            let n = io.read(reading.spare()).map_err(ExchangeError::Io)?;
+            if reading.read_done(n)? == Status::Complete {
                 break;
             }
         }
-        let keep_alive = reading.keep_alive();
-        reading
-            .into_outcome()
-            .map(|o| (o, keep_alive))
-            .map_err(|e| e.map_io(|never| match never {}))
+        reading.finish_exchange()
     }
 }
 
@@ -441,28 +430,37 @@ pub mod asynch {
         io.flush().await.map_err(ExchangeError::Io)?;
         let mut reading = ex.into_reading();
         loop {
-            let spare = reading.spare();
-            let status = if spare.is_empty() {
-                reading.advance(0)?
-            } else {
-                match io.read(spare).await.map_err(ExchangeError::Io)? {
-                    0 => reading.finish()?,
-                    n => reading.advance(n)?,
-                }
-            };
-            if let Status::Complete = status {
+            let n = io.read(reading.spare()).await.map_err(ExchangeError::Io)?;
+            if reading.read_done(n)? == Status::Complete {
                 break;
             }
         }
-        let keep_alive = reading.keep_alive();
-        reading
-            .into_outcome()
-            .map(|o| (o, keep_alive))
-            .map_err(|e| e.map_io(|never| match never {}))
+        reading.finish_exchange()
     }
 }
 
 impl<'buf> Reading<'buf> {
+    /// Records one read of `n` bytes into [`spare`](Self::spare); `0` means the peer
+    /// closed the connection.
+    ///
+    /// # Errors
+    /// A malformed, oversized or (on close) incomplete response.
+    pub fn read_done(&mut self, n: usize) -> Result<Status, ResponseError> {
+        if n == 0 {
+            self.reader.finish()
+        } else {
+            self.reader.advance(n)
+        }
+    }
+
+    /// The outcome and whether the connection may carry another request.
+    fn finish_exchange<E>(self) -> Result<(Outcome<'buf>, bool), ExchangeError<E>> {
+        let keep_alive = self.keep_alive();
+        self.into_outcome()
+            .map(|o| (o, keep_alive))
+            .map_err(|e| e.map_io(|never| match never {}))
+    }
+
     /// Interprets the complete response, consuming the reader so the outcome can
     /// borrow the buffer for `'buf`.
     ///
