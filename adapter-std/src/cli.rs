@@ -92,18 +92,23 @@ enum Command {
     },
 }
 
+/// `--provider`: which provider's conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ProviderArg {
+pub(crate) enum ProviderArg {
+    /// Slack v2 (`/oauth/v2/authorize`, `oauth.v2.access`).
     #[value(name = "slack-v2")]
     SlackV2,
+    /// Legacy Slack (`/oauth/authorize`, `oauth.access`).
     #[value(name = "slack-v1")]
     SlackV1,
+    /// Pinterest v5.
     Pinterest,
+    /// Any RFC 6749 server (`--token-url` required).
     Oauth2,
 }
 
 impl ProviderArg {
-    fn kind(self) -> ProviderKind {
+    pub(crate) const fn kind(self) -> ProviderKind {
         match self {
             Self::SlackV2 => ProviderKind::SlackV2,
             Self::SlackV1 => ProviderKind::SlackV1,

@@ -24,50 +24,23 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use clap::ValueEnum;
 use picoauth::authorize::AuthorizeRequest;
 use picoauth::callback::Callback;
 use picoauth::http::response::{ResponseReader, Status};
 use picoauth::pkce::CodeVerifier;
-use picoauth::provider::{AuthMethod, Endpoint, Provider, ProviderKind};
+use picoauth::provider::{AuthMethod, Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::state::{SignedState, StateKey};
 use picoauth::ClientSecret;
 
-use crate::cli::{print_outcome, EXIT_FAILURE, EXIT_PROVIDER_ERROR, EXIT_USAGE};
-
-/// The provider of a login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum LoginProvider {
-    /// Slack v2 (`/oauth/v2/authorize`, `oauth.v2.access`).
-    #[value(name = "slack-v2")]
-    SlackV2,
-    /// Legacy Slack (`/oauth/authorize`, `oauth.access`).
-    #[value(name = "slack-v1")]
-    SlackV1,
-    /// Pinterest v5.
-    Pinterest,
-    /// Any RFC 6749 server (`--authorize-url` and `--token-url` required); uses PKCE.
-    Oauth2,
-}
-
-impl LoginProvider {
-    const fn kind(self) -> ProviderKind {
-        match self {
-            Self::SlackV2 => ProviderKind::SlackV2,
-            Self::SlackV1 => ProviderKind::SlackV1,
-            Self::Pinterest => ProviderKind::Pinterest,
-            Self::Oauth2 => ProviderKind::Rfc6749,
-        }
-    }
-}
+use crate::cli::{print_outcome, ProviderArg, EXIT_FAILURE, EXIT_PROVIDER_ERROR, EXIT_USAGE};
 
 /// Arguments of `picoauth login`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LoginArgs {
     /// The provider.
     #[arg(long, value_enum)]
-    provider: LoginProvider,
+    provider: ProviderArg,
     /// The client id.
     #[arg(long)]
     client_id: String,

@@ -260,11 +260,7 @@ pub fn oauth2_parse(expect: Expect, wire: &[u8]) -> usize {
             }
         }
         Expect::Error => match serde_path_to_error::deserialize::<_, BasicErrorResponse>(&mut de) {
-            Ok(e) => {
-                use oauth2::ErrorResponse as _;
-                let _ = &e;
-                1 + e.error().as_ref().len()
-            }
+            Ok(e) => 1 + e.error().as_ref().len(),
             Err(_) => 0,
         },
     }

@@ -38,6 +38,9 @@ pub enum EncodeError {
     InvalidExtraParam,
     /// The grant is not one the provider supports (Slack has no client credentials).
     UnsupportedGrant,
+    /// The PKCE `code_verifier` is not 43 to 128 characters of `A–Z a–z 0–9 - . _ ~`
+    /// (RFC 7636 §4.1).
+    InvalidCodeVerifier,
 }
 
 impl EncodeError {
@@ -54,6 +57,7 @@ impl EncodeError {
             Self::ValueTooLong { .. } => "value too long",
             Self::InvalidExtraParam => "extra parameter is empty or repeats a standard one",
             Self::UnsupportedGrant => "grant not supported by this provider",
+            Self::InvalidCodeVerifier => "code_verifier is not 43 to 128 unreserved characters",
         }
     }
 }

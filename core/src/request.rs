@@ -353,7 +353,10 @@ impl<'a> TokenRequest<'a> {
             } => {
                 required("code", code.expose())?;
                 optional("redirect_uri", redirect_uri)?;
-                optional("code_verifier", code_verifier.map(|v| v.expose()))?;
+                if let Some(v) = code_verifier {
+                    crate::pkce::validate_verifier(v.expose())
+                        .map_err(|_| EncodeError::InvalidCodeVerifier)?;
+                }
             }
             Grant::RefreshToken {
                 refresh_token,

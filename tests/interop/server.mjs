@@ -101,7 +101,7 @@ function configuration({ clientCredentials }) {
     // offline_access/prompt=consent dance, and not tied to the browser session.
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     expiresWithSession: async () => false,
-    ttl: { AuthorizationCode: 120, AccessToken: 600, RefreshToken: 3600, Interaction: 120, Session: 600, Grant: 3600 },
+    ttl: { AuthorizationCode: 120, AccessToken: 600, ClientCredentials: 600, RefreshToken: 3600, Interaction: 120, Session: 600, Grant: 3600 },
   };
 }
 

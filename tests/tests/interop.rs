@@ -11,12 +11,12 @@
 //! `.ci/interop`, or `cargo test -p picoauth-tests --test interop -- --ignored`.
 //! When run, a missing `node` or package fails the test with a clear message.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
@@ -91,12 +91,12 @@ fn certs() -> Certs {
 
 /// The Node server, killed and its files removed on drop.
 struct Peer {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
+    child: Mutex<Child>,
+    stdin: Mutex<Option<ChildStdin>>,
+    lines: Mutex<mpsc::Receiver<String>>,
     stderr: Arc<Mutex<String>>,
     dir: PathBuf,
-    next_id: u32,
+    next_id: AtomicU32,
     /// `https://127.0.0.1:PORT`
     issuer: String,
     /// The package version the server reported.
@@ -155,14 +155,24 @@ impl Peer {
         };
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = mpsc::channel();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let notes = Arc::clone(&stderr);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                // oidc-provider prints its own notices on stdout: keep them with the
+                // logs; the protocol's lines are JSON objects.
+                if !line.starts_with('{') {
+                    if let Ok(mut s) = notes.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                    continue;
+                }
                 if tx.send(line).is_err() {
                     break;
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().expect("piped stderr");
         let sink = Arc::clone(&stderr);
         std::thread::spawn(move || {
@@ -173,20 +183,20 @@ impl Peer {
                 }
             }
         });
+        let stdin = Mutex::new(child.stdin.take());
         let mut peer = Self {
-            child,
-            stdin: None,
-            lines,
+            child: Mutex::new(child),
+            stdin,
+            lines: Mutex::new(lines),
             stderr,
             dir,
-            next_id: 0,
+            next_id: AtomicU32::new(0),
             issuer: String::new(),
             version: String::new(),
             ca_pem: c.ca_pem,
             token_url: String::new(),
             strict_token_url: String::new(),
         };
-        peer.stdin = peer.child.stdin.take();
         let ready = peer.recv(START_TIMEOUT, "start");
         assert_eq!(ready["ready"], true, "unexpected first line {ready}");
         peer.issuer = ready["issuer"].as_str().expect("issuer").to_owned();
@@ -197,12 +207,17 @@ impl Peer {
     }
 
     /// The next JSON line from the server, within `timeout`.
-    fn recv(&mut self, timeout: Duration, what: &str) -> Value {
-        match self.lines.recv_timeout(timeout) {
+    fn recv(&self, timeout: Duration, what: &str) -> Value {
+        let next = self.lines.lock().expect("peer lines").recv_timeout(timeout);
+        match next {
             Ok(line) => serde_json::from_str(&line)
                 .unwrap_or_else(|e| panic!("the interop peer wrote {line:?}: {e}")),
             Err(e) => {
-                let status = self.child.try_wait().ok().flatten();
+                let status = self
+                    .child
+                    .lock()
+                    .ok()
+                    .and_then(|mut c| c.try_wait().ok().flatten());
                 panic!(
                     "the interop peer did not answer ({what}): {e}; exit status {status:?}; \
                      its stderr:\n{}",
@@ -218,9 +233,8 @@ impl Peer {
 
     /// Runs the authorization endpoint for `client_id` (the server approves at once)
     /// and returns the code from the redirect.
-    fn authorize(&mut self, client_id: &str, scope: &str, challenge: Option<&str>) -> String {
-        self.next_id += 1;
-        let id = self.next_id;
+    fn authorize(&self, client_id: &str, scope: &str, challenge: Option<&str>) -> String {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut cmd = json!({
             "id": id, "op": "authorize", "client_id": client_id,
             "redirect_uri": REDIRECT, "scope": scope,
@@ -228,9 +242,12 @@ impl Peer {
         if let Some(c) = challenge {
             cmd["code_challenge"] = Value::from(c);
         }
-        let stdin = self.stdin.as_mut().expect("peer stdin");
-        writeln!(stdin, "{cmd}").expect("write to the interop peer");
-        stdin.flush().expect("flush to the interop peer");
+        {
+            let mut stdin = self.stdin.lock().expect("peer stdin");
+            let stdin = stdin.as_mut().expect("peer stdin open");
+            writeln!(stdin, "{cmd}").expect("write to the interop peer");
+            stdin.flush().expect("flush to the interop peer");
+        }
         let answer = self.recv(AUTHORIZE_TIMEOUT, "authorize");
         assert_eq!(answer["id"], id, "{answer}");
         match answer["code"].as_str() {
@@ -255,9 +272,13 @@ impl Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         // Closing stdin asks the server to stop; the kill makes sure.
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(stdin) = self.stdin.get_mut() {
+            drop(stdin.take());
+        }
+        if let Ok(child) = self.child.get_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
         if std::thread::panicking() {
             eprintln!("interop peer stderr:\n{}", self.stderr_text());
@@ -369,7 +390,7 @@ fn refresh_of(t: &picoauth_std::TokenSet, case: &str) -> String {
 }
 
 /// Every std case against one peer, through `via`.
-async fn run_cases(peer: &mut Peer, via: &Via) -> Report {
+async fn run_cases(peer: &Peer, via: &Via) -> Report {
     let mut report = Report {
         via: via.name(),
         version: peer.version.clone(),
@@ -648,13 +669,13 @@ fn builder(peer: &Peer) -> picoauth_std::ClientBuilder {
 #[ignore = "needs tests/interop installed (npm ci): run .ci/interop"]
 fn std_blocking_against_oidc_provider() {
     let started = Instant::now();
-    let mut peer = Peer::start();
+    let peer = Peer::start();
     let via = Via::Blocking(builder(&peer).build().expect("client"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("runtime");
-    let report = rt.block_on(run_cases(&mut peer, &via));
+    let report = rt.block_on(run_cases(&peer, &via));
     assert_eq!(report.rows.len(), 20);
     assert!(started.elapsed() < Duration::from_secs(120), "too slow");
 }
@@ -663,14 +684,14 @@ fn std_blocking_against_oidc_provider() {
 #[ignore = "needs tests/interop installed (npm ci): run .ci/interop"]
 fn std_async_against_oidc_provider() {
     let started = Instant::now();
-    let mut peer = Peer::start();
+    let peer = Peer::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
     let via = Via::Async(builder(&peer).build_async().expect("async client"));
-    let report = rt.block_on(run_cases(&mut peer, &via));
+    let report = rt.block_on(run_cases(&peer, &via));
     assert_eq!(report.rows.len(), 20);
     assert!(started.elapsed() < Duration::from_secs(120), "too slow");
 }
