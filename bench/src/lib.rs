@@ -268,7 +268,31 @@ pub fn oauth2_parse(expect: Expect, wire: &[u8]) -> usize {
 
 // ---------------------------------------------------------------- serde_json borrowed
 
-type S<'a> = Option<Cow<'a, str>>;
+/// A JSON string borrowed from the body, or decoded into a `String` when it holds
+/// escapes. (serde's own `Option<Cow<str>>` always copies: its `borrow` attribute
+/// reaches only a bare `Cow`, so this visitor does what a user would write.)
+pub struct Str<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+type S<'a> = Option<Str<'a>>;
 
 #[derive(Deserialize)]
 pub struct SerdeTeam<'a> {
@@ -399,7 +423,7 @@ pub struct SerdeRfc6749<'a> {
 }
 
 fn len(s: &S<'_>) -> usize {
-    s.as_ref().map_or(0, |s| s.len())
+    s.as_ref().map_or(0, |s| s.0.len())
 }
 
 /// serde_json into a borrowed struct: httparse + `serde_json::from_slice`.
