@@ -92,7 +92,10 @@ fuzz_target!(|input: &[u8]| {
             if let Some(c) = cb.code() {
                 assert_eq!(Some(c.expose().to_owned()), param("code"));
             }
-            assert_eq!(cb.error_description().map(str::to_owned), cb.error().and_then(|_| param("error_description")));
+            assert_eq!(
+                cb.error_description().map(str::to_owned),
+                cb.error().and_then(|_| param("error_description"))
+            );
             if let Some(e) = cb.error() {
                 assert_eq!(Some(e.as_str().to_owned()), param("error"));
             }

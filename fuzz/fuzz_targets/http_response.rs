@@ -23,5 +23,8 @@ fuzz_target!(|data: &[u8]| {
     let advanced = run_advance(input.wire, &input.sizes, cap);
     assert_eq!(whole, advanced, "advance: result differs from feed");
     let bytewise = run_advance(input.wire, &[1], cap);
-    assert_eq!(whole, bytewise, "advance byte by byte: result differs from feed");
+    assert_eq!(
+        whole, bytewise,
+        "advance byte by byte: result differs from feed"
+    );
 });

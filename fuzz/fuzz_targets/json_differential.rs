@@ -34,7 +34,11 @@ fn get<'j>(obj: &'j J, key: &str) -> Option<&'j J> {
 #[track_caller]
 fn same_str(core: Option<JsonStr<'_>>, obj: &J, key: &str) {
     let theirs = get(obj, key).map(|v| v.as_str().expect("core took a non-string"));
-    assert_eq!(core.map(|s| s.to_string()).as_deref(), theirs, "member {key}");
+    assert_eq!(
+        core.map(|s| s.to_string()).as_deref(),
+        theirs,
+        "member {key}"
+    );
 }
 
 #[track_caller]
@@ -77,7 +81,11 @@ fuzz_target!(|body: &[u8]| {
                     rfc6749::TokenType::Other(s) => same_str(Some(s), &theirs, "token_type"),
                     _ => {}
                 }
-                same_str(t.refresh_token.map(|r| r.expose()), &theirs, "refresh_token");
+                same_str(
+                    t.refresh_token.map(|r| r.expose()),
+                    &theirs,
+                    "refresh_token",
+                );
                 same_str(t.scope, &theirs, "scope");
                 same_str(t.id_token.map(|r| r.expose()), &theirs, "id_token");
                 same_u64(t.expires_in, &theirs, "expires_in");
@@ -95,7 +103,11 @@ fuzz_target!(|body: &[u8]| {
             slack::SlackV2::Token(t) => {
                 assert_ne!(theirs["ok"], J::Bool(false));
                 same_str(t.access_token.map(|a| a.expose()), &theirs, "access_token");
-                same_str(t.refresh_token.map(|a| a.expose()), &theirs, "refresh_token");
+                same_str(
+                    t.refresh_token.map(|a| a.expose()),
+                    &theirs,
+                    "refresh_token",
+                );
                 same_str(t.token_type, &theirs, "token_type");
                 same_str(t.scope, &theirs, "scope");
                 same_str(t.bot_user_id, &theirs, "bot_user_id");
@@ -109,12 +121,28 @@ fuzz_target!(|body: &[u8]| {
                 same_str(t.enterprise.and_then(|x| x.name), ent, "name");
                 let user = object(&theirs, "authed_user");
                 same_str(t.authed_user.and_then(|u| u.id), user, "id");
-                same_str(t.authed_user.and_then(|u| u.access_token).map(|a| a.expose()), user, "access_token");
-                same_str(t.authed_user.and_then(|u| u.refresh_token).map(|a| a.expose()), user, "refresh_token");
+                same_str(
+                    t.authed_user
+                        .and_then(|u| u.access_token)
+                        .map(|a| a.expose()),
+                    user,
+                    "access_token",
+                );
+                same_str(
+                    t.authed_user
+                        .and_then(|u| u.refresh_token)
+                        .map(|a| a.expose()),
+                    user,
+                    "refresh_token",
+                );
                 same_str(t.authed_user.and_then(|u| u.scope), user, "scope");
                 same_u64(t.authed_user.and_then(|u| u.expires_in), user, "expires_in");
                 let hook = object(&theirs, "incoming_webhook");
-                same_str(t.incoming_webhook.and_then(|h| h.url).map(|u| u.expose()), hook, "url");
+                same_str(
+                    t.incoming_webhook.and_then(|h| h.url).map(|u| u.expose()),
+                    hook,
+                    "url",
+                );
                 same_str(t.incoming_webhook.and_then(|h| h.channel), hook, "channel");
                 if let Some(b) = t.is_enterprise_install {
                     assert_eq!(theirs["is_enterprise_install"], J::Bool(b));
@@ -149,12 +177,24 @@ fuzz_target!(|body: &[u8]| {
         match r {
             pinterest::Pinterest::Token(t) => {
                 same_str(Some(t.access_token.expose()), &theirs, "access_token");
-                same_str(t.refresh_token.map(|a| a.expose()), &theirs, "refresh_token");
+                same_str(
+                    t.refresh_token.map(|a| a.expose()),
+                    &theirs,
+                    "refresh_token",
+                );
                 same_str(t.scope, &theirs, "scope");
                 same_str(t.token_type, &theirs, "token_type");
                 same_u64(t.expires_in, &theirs, "expires_in");
-                same_u64(t.refresh_token_expires_in, &theirs, "refresh_token_expires_in");
-                same_u64(t.refresh_token_expires_at, &theirs, "refresh_token_expires_at");
+                same_u64(
+                    t.refresh_token_expires_in,
+                    &theirs,
+                    "refresh_token_expires_in",
+                );
+                same_u64(
+                    t.refresh_token_expires_at,
+                    &theirs,
+                    "refresh_token_expires_at",
+                );
             }
             pinterest::Pinterest::Error(e) => {
                 assert_eq!(Some(e.code), theirs["code"].as_i64());

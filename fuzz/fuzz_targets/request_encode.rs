@@ -108,7 +108,9 @@ fuzz_target!(|input: Input<'_>| {
     if input.always_grant_type {
         req = req.always_send_grant_type();
     }
-    let user_agent = input.user_agent.unwrap_or(picoauth::request::DEFAULT_USER_AGENT);
+    let user_agent = input
+        .user_agent
+        .unwrap_or(picoauth::request::DEFAULT_USER_AGENT);
 
     let len = req.encoded_len();
     let mut big = vec![0u8; len.unwrap_or(0) + 64];
@@ -126,9 +128,16 @@ fuzz_target!(|input: Input<'_>| {
         Ok(n) => n,
     };
     assert_eq!(validated, Ok(()));
-    assert_eq!(written, Ok(len), "encoded_len() differs from the bytes written");
+    assert_eq!(
+        written,
+        Ok(len),
+        "encoded_len() differs from the bytes written"
+    );
     let wire = &big[..len];
-    assert!(big[len..].iter().all(|&b| b == 0), "written past the length");
+    assert!(
+        big[len..].iter().all(|&b| b == 0),
+        "written past the length"
+    );
 
     // One byte short: refused with the exact size, untouched.
     if len > 0 {
@@ -180,7 +189,11 @@ fuzz_target!(|input: Input<'_>| {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(head_len + cl, len, "Content-Length does not end the request");
+    assert_eq!(
+        head_len + cl,
+        len,
+        "Content-Length does not end the request"
+    );
     assert_eq!(body_len, Ok(cl));
     if !user_agent.is_empty() {
         assert_eq!(value("User-Agent"), user_agent.trim_matches(' ').as_bytes());

@@ -136,7 +136,11 @@ fn assert_sticky(r: &mut ResponseReader<'_>, e: ResponseError) {
 
 /// Checks the reader once it reported `Complete`, and copies the response.
 fn complete(r: &mut ResponseReader<'_>) -> OwnedResponse {
-    assert_eq!(r.finish(), Ok(Status::Complete), "complete must stay complete");
+    assert_eq!(
+        r.finish(),
+        Ok(Status::Complete),
+        "complete must stay complete"
+    );
     let resp = r.response().expect("Complete without a response");
     // `Debug` never shows the body.
     let _ = format!("{resp:?}");
@@ -145,7 +149,11 @@ fn complete(r: &mut ResponseReader<'_>) -> OwnedResponse {
 
 /// Feeds `wire` through [`ResponseReader::feed`] in pieces of `sizes` (cycled), then
 /// `finish()` if still incomplete. Returns the result and the bytes consumed.
-pub fn run_feed(wire: &[u8], sizes: &[usize], cap: usize) -> (Result<OwnedResponse, ResponseError>, usize) {
+pub fn run_feed(
+    wire: &[u8],
+    sizes: &[usize],
+    cap: usize,
+) -> (Result<OwnedResponse, ResponseError>, usize) {
     let mut buf = vec![0u8; cap];
     let mut r = ResponseReader::new(&mut buf);
     let mut at = 0usize;
@@ -186,7 +194,11 @@ pub fn run_feed(wire: &[u8], sizes: &[usize], cap: usize) -> (Result<OwnedRespon
 
 /// The same through `spare()`/`advance()`, reading pieces of `sizes` (cycled) into
 /// whatever room the reader offers; EOF (`finish`) when the wire is used up.
-pub fn run_advance(wire: &[u8], sizes: &[usize], cap: usize) -> Result<OwnedResponse, ResponseError> {
+pub fn run_advance(
+    wire: &[u8],
+    sizes: &[usize],
+    cap: usize,
+) -> Result<OwnedResponse, ResponseError> {
     let mut buf = vec![0u8; cap];
     let mut r = ResponseReader::new(&mut buf);
     let mut rest = wire;
@@ -485,13 +497,17 @@ pub fn check_str(s: JsonStr<'_>) {
     }
     assert!(s.eq_ignore_ascii_case(&chars.to_ascii_uppercase()));
     let quoted = format!("\"{}\"", s.raw());
-    let serde: String = serde_json::from_str(&quoted).expect("serde_json rejects a validated string");
+    let serde: String =
+        serde_json::from_str(&quoted).expect("serde_json rejects a validated string");
     assert_eq!(serde, chars, "serde_json decodes {quoted:?} differently");
     let mut joined = String::new();
     for scope in s.scopes() {
         let piece: String = scope.chars().collect();
         assert!(!piece.is_empty());
-        assert!(!piece.contains([' ', ',']), "scope {piece:?} holds a separator");
+        assert!(
+            !piece.contains([' ', ',']),
+            "scope {piece:?} holds a separator"
+        );
         joined.push_str(&piece);
     }
     let unseparated: String = chars.chars().filter(|c| !matches!(c, ' ' | ',')).collect();
@@ -678,7 +694,10 @@ pub fn check_rfc_error(e: &ErrorResponse<'_>) {
 
 /// Walks a value tree, checking every key and string.
 pub fn check_value(v: Value<'_>, depth: usize) {
-    assert!(depth <= picoauth::json::lexer::MAX_DEPTH + 1, "tree deeper than MAX_DEPTH");
+    assert!(
+        depth <= picoauth::json::lexer::MAX_DEPTH + 1,
+        "tree deeper than MAX_DEPTH"
+    );
     match v {
         Value::String(s) => check_str(s),
         Value::Object(o) => {
@@ -748,7 +767,10 @@ pub fn check_document(body: &[u8], provider_ok: bool) {
         Ok(v) => check_value(v, 0),
         Err(e) => {
             let _ = e.to_string();
-            assert!(!provider_ok, "a provider parser accepted what the lexer refuses");
+            assert!(
+                !provider_ok,
+                "a provider parser accepted what the lexer refuses"
+            );
         }
     }
 }
