@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use picoauth_bench::{
-    core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider,
-    serde_parse, EncodeCase, OauthClients,
+    core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider, serde_parse,
+    EncodeCase, OauthClients,
 };
 
 fn parse(c: &mut Criterion) {

@@ -109,17 +109,42 @@ pub fn parse_cases() -> Vec<ParseCase> {
         wire,
     };
     vec![
-        c("slack_v2", SlackV2, Expect::Token, plain_response(bodies::SLACK_V2)),
+        c(
+            "slack_v2",
+            SlackV2,
+            Expect::Token,
+            plain_response(bodies::SLACK_V2),
+        ),
         c(
             "slack_v2_escaped",
             SlackV2,
             Expect::Token,
             plain_response(bodies::SLACK_V2_ESCAPED),
         ),
-        c("slack_v1", SlackV1, Expect::Token, plain_response(bodies::SLACK_V1)),
-        c("slack_error", SlackV2, Expect::Error, plain_response(bodies::SLACK_ERROR)),
-        c("pinterest", Pinterest, Expect::Token, plain_response(bodies::PINTEREST)),
-        c("rfc6749", Rfc6749, Expect::Token, plain_response(bodies::RFC6749)),
+        c(
+            "slack_v1",
+            SlackV1,
+            Expect::Token,
+            plain_response(bodies::SLACK_V1),
+        ),
+        c(
+            "slack_error",
+            SlackV2,
+            Expect::Error,
+            plain_response(bodies::SLACK_ERROR),
+        ),
+        c(
+            "pinterest",
+            Pinterest,
+            Expect::Token,
+            plain_response(bodies::PINTEREST),
+        ),
+        c(
+            "rfc6749",
+            Rfc6749,
+            Expect::Token,
+            plain_response(bodies::RFC6749),
+        ),
         c(
             "slack_v2_chunked",
             SlackV2,
@@ -132,7 +157,8 @@ pub fn parse_cases() -> Vec<ParseCase> {
 // ---------------------------------------------------------------- core
 
 fn decode_len(s: Option<JsonStr<'_>>, scratch: &mut [u8]) -> usize {
-    s.and_then(|s| s.decode_into(scratch).ok()).map_or(0, str::len)
+    s.and_then(|s| s.decode_into(scratch).ok())
+        .map_or(0, str::len)
 }
 
 /// Decodes what a caller reads out of a token answer; returns the total length
@@ -146,7 +172,12 @@ fn use_outcome(o: &Outcome<'_>) -> usize {
                 let hook = t.incoming_webhook.unwrap_or_default();
                 decode_len(t.access_token.map(|a| a.expose()), s)
                     + decode_len(t.refresh_token.map(|a| a.expose()), s)
-                    + decode_len(t.authed_user.and_then(|u| u.access_token).map(|a| a.expose()), s)
+                    + decode_len(
+                        t.authed_user
+                            .and_then(|u| u.access_token)
+                            .map(|a| a.expose()),
+                        s,
+                    )
                     + decode_len(hook.url.map(|u| u.expose()), s)
                     + decode_len(hook.configuration_url, s)
             }
@@ -182,7 +213,9 @@ fn use_outcome(o: &Outcome<'_>) -> usize {
 pub fn core_parse(kind: ProviderKind, wire: &[u8], buf: &mut [u8]) -> usize {
     let mut reader = ResponseReader::new(buf);
     let Ok(_) = reader.feed(wire) else { return 0 };
-    let Some(resp) = reader.response() else { return 0 };
+    let Some(resp) = reader.response() else {
+        return 0;
+    };
     match interpret::<Infallible>(
         kind,
         resp.status,
@@ -224,8 +257,7 @@ pub fn httparse_body(wire: &[u8]) -> Option<(u16, Cow<'_, [u8]>)> {
     let mut body = Vec::new();
     let mut at = rest;
     loop {
-        let httparse::Status::Complete((skip, size)) = httparse::parse_chunk_size(at).ok()?
-        else {
+        let httparse::Status::Complete((skip, size)) = httparse::parse_chunk_size(at).ok()? else {
             return None;
         };
         let size = usize::try_from(size).ok()?;
@@ -249,16 +281,14 @@ pub fn oauth2_parse(expect: Expect, wire: &[u8]) -> usize {
     };
     let mut de = serde_json::Deserializer::from_slice(&body);
     match expect {
-        Expect::Token => {
-            match serde_path_to_error::deserialize::<_, BasicTokenResponse>(&mut de) {
-                Ok(t) => {
-                    use oauth2::TokenResponse as _;
-                    1 + t.access_token().secret().len()
-                        + t.refresh_token().map_or(0, |r| r.secret().len())
-                }
-                Err(_) => 0,
+        Expect::Token => match serde_path_to_error::deserialize::<_, BasicTokenResponse>(&mut de) {
+            Ok(t) => {
+                use oauth2::TokenResponse as _;
+                1 + t.access_token().secret().len()
+                    + t.refresh_token().map_or(0, |r| r.secret().len())
             }
-        }
+            Err(_) => 0,
+        },
         Expect::Error => match serde_path_to_error::deserialize::<_, BasicErrorResponse>(&mut de) {
             Ok(e) => 1 + e.error().as_ref().len(),
             Err(_) => 0,
@@ -478,7 +508,11 @@ pub enum EncodeCase {
 }
 
 impl EncodeCase {
-    pub const ALL: [Self; 3] = [Self::SlackV2Code, Self::Rfc6749CodePkce, Self::PinterestRefresh];
+    pub const ALL: [Self; 3] = [
+        Self::SlackV2Code,
+        Self::Rfc6749CodePkce,
+        Self::PinterestRefresh,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {

@@ -22,9 +22,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let advanced = run_advance(input.wire, &input.sizes, cap);
     assert_eq!(whole, advanced, "advance: result differs from feed");
-    let bytewise = run_advance(input.wire, &[1], cap);
-    assert_eq!(
-        whole, bytewise,
-        "advance byte by byte: result differs from feed"
-    );
+    // Byte by byte re-parses the head on every byte (quadratic): short inputs only,
+    // longer ones get single bytes when the fuzzer picks size 1.
+    if input.wire.len() <= 256 {
+        let bytewise = run_advance(input.wire, &[1], cap);
+        assert_eq!(whole, bytewise, "byte by byte differs from feed");
+    }
 });

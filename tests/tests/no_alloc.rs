@@ -6,9 +6,10 @@
 //! Everything the checks need (fixture bytes, HTTP wire images) is prepared before
 //! the counting window opens; inside the window only picoauth code runs.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::convert::Infallible;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::Cell;
+use core::convert::Infallible;
+use std::alloc::System;
 use std::path::Path;
 
 use picoauth::exchange::{blocking, interpret, ExchangeError, Outcome};
@@ -66,7 +67,7 @@ fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
 #[test]
 fn the_counter_sees_allocations() {
     // Without this, a broken allocator hook would make every other test pass vacuously.
-    let (v, n) = count(|| std::hint::black_box(vec![1u8; 64]));
+    let (v, n) = count(|| core::hint::black_box(vec![1u8; 64]));
     assert_eq!(v.len(), 64);
     assert_eq!(n, 1);
 }
@@ -104,9 +105,10 @@ fn fixtures() -> Vec<Fixture> {
             401
         } else if name.contains("403") {
             403
-        } else if name.starts_with("oauth2rs-error") || name.starts_with("oauth2rs-device-error") {
-            400
-        } else if name.starts_with("rfc6749-5.2") {
+        } else if name.starts_with("oauth2rs-error")
+            || name.starts_with("oauth2rs-device-error")
+            || name.starts_with("rfc6749-5.2")
+        {
             400
         } else {
             200

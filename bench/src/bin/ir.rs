@@ -14,8 +14,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use picoauth_bench::{
-    core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider,
-    serde_parse, EncodeCase, OauthClients,
+    core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider, serde_parse,
+    EncodeCase, OauthClients,
 };
 
 /// Counts allocations (the binary is single-threaded).
