@@ -59,29 +59,47 @@ impl<'a> BasicAuth<'a> {
 
     pub(crate) fn emit(&self, sink: &mut dyn Sink) {
         sink.put_str("Basic ");
-        let creds = form::bytes(self.client_id, Space::Percent20)
-            .chain(core::iter::once(b':'))
-            .chain(form::bytes(self.client_secret.expose(), Space::Percent20));
-        let mut block = [0u8; BLOCK];
+        // Form-encoded bytes gather in a block; whole 48-byte blocks go through
+        // base64 (48 is a multiple of 3, so blocks join without padding). At most
+        // two bytes spill over into the next block.
+        let mut block = [0u8; BLOCK + 2];
         let mut filled = 0usize;
         let mut out = [0u8; BLOCK / 3 * 4];
-        let mut flush = |block: &[u8], sink: &mut dyn Sink| {
-            if let Ok(n) = STANDARD.encode_slice(block, &mut out) {
-                sink.put_slice(out.get(..n).unwrap_or(&[]));
+        let mut push = |bytes: &[u8],
+                        block: &mut [u8; BLOCK + 2],
+                        filled: &mut usize,
+                        sink: &mut dyn Sink| {
+            for &b in bytes {
+                if let Some(slot) = block.get_mut(*filled) {
+                    *slot = b;
+                    *filled += 1;
+                }
+            }
+            if *filled >= BLOCK {
+                if let Ok(n) = STANDARD.encode_slice(block.get(..BLOCK).unwrap_or(&[]), &mut out) {
+                    sink.put_slice(out.get(..n).unwrap_or(&[]));
+                }
+                block.copy_within(BLOCK..*filled, 0);
+                *filled -= BLOCK;
             }
         };
-        for b in creds {
-            if let Some(slot) = block.get_mut(filled) {
-                *slot = b;
-                filled += 1;
-            }
-            if filled == BLOCK {
-                flush(&block, sink);
-                filled = 0;
+        let parts = [self.client_id, ":", self.client_secret.expose()];
+        for (i, part) in parts.iter().enumerate() {
+            for &b in part.as_bytes() {
+                let enc = if i == 1 {
+                    [b, 0, 0]
+                } else {
+                    form::escape(b, Space::Percent20)
+                };
+                let n = if enc[0] == b'%' { 3 } else { 1 };
+                push(enc.get(..n).unwrap_or(&[]), &mut block, &mut filled, sink);
             }
         }
         if filled > 0 {
-            flush(block.get(..filled).unwrap_or(&[]), sink);
+            let mut tail = [0u8; BLOCK / 3 * 4];
+            if let Ok(n) = STANDARD.encode_slice(block.get(..filled).unwrap_or(&[]), &mut tail) {
+                sink.put_slice(tail.get(..n).unwrap_or(&[]));
+            }
         }
     }
 

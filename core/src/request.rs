@@ -511,10 +511,22 @@ impl<'a> TokenRequest<'a> {
     /// exact size needed leaves `out` untouched.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let body = self.body_len()?;
-        encode_with(out, |sink| {
-            self.emit_request(sink, body);
-            Ok::<(), EncodeError>(())
-        })
+        // The body was counted once; only the head is counted again.
+        let mut head = Count::default();
+        crate::http::request::emit_head(
+            &mut head,
+            &self.provider.endpoint,
+            self.basic_auth().as_ref(),
+            body,
+            self.user_agent,
+        );
+        let needed = head.0.saturating_add(body);
+        if out.len() < needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        let mut w = crate::sink::Write::new(out);
+        self.emit_request(&mut w, body);
+        Ok(w.pos)
     }
 }
 

@@ -16,6 +16,9 @@ pub(crate) trait Sink {
     fn put_str(&mut self, s: &str) {
         self.put_slice(s.as_bytes());
     }
+    /// Appends an HTTP Basic credentials value (`Basic …`). Counting uses the
+    /// value's exact length without running base64.
+    fn put_basic(&mut self, b: &crate::basic::BasicAuth<'_>);
     /// Appends `n` in decimal.
     fn put_decimal(&mut self, n: u64) {
         let mut digits = [0u8; 20];
@@ -40,6 +43,9 @@ pub(crate) trait Sink {
 pub(crate) struct Count(pub(crate) usize);
 
 impl Sink for Count {
+    fn put_basic(&mut self, b: &crate::basic::BasicAuth<'_>) {
+        self.0 = self.0.saturating_add(b.encoded_len());
+    }
     fn put(&mut self, _b: u8) {
         self.0 = self.0.saturating_add(1);
     }
@@ -62,6 +68,9 @@ impl<'o> Write<'o> {
 }
 
 impl Sink for Write<'_> {
+    fn put_basic(&mut self, b: &crate::basic::BasicAuth<'_>) {
+        b.emit(self);
+    }
     fn put(&mut self, b: u8) {
         if let Some(slot) = self.out.get_mut(self.pos) {
             *slot = b;

@@ -42,7 +42,7 @@ pub(crate) fn emit_head(
     sink.put_str("\r\n");
     if let Some(b) = basic {
         sink.put_str("Authorization: ");
-        b.emit(sink);
+        sink.put_basic(b);
         sink.put_str("\r\n");
     }
     sink.put_str("Content-Type: ");
