@@ -79,8 +79,12 @@ impl<'a> BasicAuth<'a> {
                 if let Ok(n) = STANDARD.encode_slice(block.get(..BLOCK).unwrap_or(&[]), &mut out) {
                     sink.put_slice(out.get(..n).unwrap_or(&[]));
                 }
-                block.copy_within(BLOCK..*filled, 0);
-                *filled -= BLOCK;
+                // At most two bytes spill over; moved by hand (no memmove in firmware).
+                let spill = *filled - BLOCK;
+                for i in 0..spill {
+                    block[i] = block[BLOCK + i];
+                }
+                *filled = spill;
             }
         };
         let parts = [self.client_id, ":", self.client_secret.expose()];

@@ -19,8 +19,9 @@ pub(crate) trait Sink {
     /// Appends an HTTP Basic credentials value (`Basic …`). Counting uses the
     /// value's exact length without running base64.
     fn put_basic(&mut self, b: &crate::basic::BasicAuth<'_>);
-    /// Appends `n` in decimal.
-    fn put_decimal(&mut self, n: u64) {
+    /// Appends `n` in decimal. `usize`, not `u64`: on 32-bit targets a 64-bit
+    /// division would pull in a kilobyte of compiler-builtins.
+    fn put_decimal(&mut self, n: usize) {
         let mut digits = [0u8; 20];
         let mut i = digits.len();
         let mut v = n;
@@ -111,11 +112,11 @@ mod tests {
     #[test]
     fn decimal() {
         for (n, s) in [
-            (0u64, "0"),
+            (0usize, "0"),
             (7, "7"),
             (10, "10"),
             (4096, "4096"),
-            (u64::MAX, "18446744073709551615"),
+            (u32::MAX as usize, "4294967295"),
         ] {
             let mut buf = [0u8; 24];
             let mut w = Write::new(&mut buf);

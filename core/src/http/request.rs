@@ -37,7 +37,7 @@ pub(crate) fn emit_head(
     sink.put_str(endpoint.host);
     if !endpoint.default_port() {
         sink.put(b':');
-        sink.put_decimal(u64::from(endpoint.port));
+        sink.put_decimal(usize::from(endpoint.port));
     }
     sink.put_str("\r\n");
     if let Some(b) = basic {
@@ -48,7 +48,7 @@ pub(crate) fn emit_head(
     sink.put_str("Content-Type: ");
     sink.put_str(FORM_CONTENT_TYPE);
     sink.put_str("\r\nAccept: application/json\r\nContent-Length: ");
-    sink.put_decimal(body_len as u64);
+    sink.put_decimal(body_len);
     sink.put_str("\r\n");
     if !user_agent.is_empty() {
         sink.put_str("User-Agent: ");
