@@ -297,20 +297,26 @@ fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
 /// assert!(!json("text/plain") && !json("application/+json") && !json(""));
 /// ```
 pub fn is_json_media_type(content_type: &str) -> bool {
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim_matches([' ', '\t']);
-    let Some((ty, sub)) = media.split_once('/') else {
+    // Byte-wise: `;`, `/`, space and tab are ASCII, so every split is at a
+    // character boundary and the answer is that of a split on characters.
+    let value = content_type.as_bytes();
+    let media = value
+        .iter()
+        .position(|&b| b == b';')
+        .and_then(|end| value.get(..end))
+        .unwrap_or(value);
+    let media = trim_ows(media);
+    let Some(slash) = media.iter().position(|&b| b == b'/') else {
         return false;
     };
-    let sub = sub.as_bytes();
+    let (Some(ty), Some(sub)) = (media.get(..slash), media.get(slash.saturating_add(1)..)) else {
+        return false;
+    };
     let plus_json = sub.len() > 5
         && sub
             .get(sub.len().saturating_sub(5)..)
             .is_some_and(|tail| tail.eq_ignore_ascii_case(b"+json"));
-    ty.eq_ignore_ascii_case("application") && (sub.eq_ignore_ascii_case(b"json") || plus_json)
+    ty.eq_ignore_ascii_case(b"application") && (sub.eq_ignore_ascii_case(b"json") || plus_json)
 }
 
 /// A complete response, borrowed from the reader's buffer.
@@ -453,6 +459,11 @@ struct Head {
     len: usize,
     keep_alive: bool,
     retry_after: Option<RetryAfter>,
+    /// Where the first `Content-Type` value lies in the buffer (kept from the one
+    /// head parse, so that [`ResponseReader::response`] does not walk the head again).
+    content_type: Option<(usize, usize)>,
+    /// Where the first `WWW-Authenticate` value lies in the buffer.
+    www_authenticate: Option<(usize, usize)>,
 }
 
 /// How the body is delimited, and how far reading it has got.
@@ -504,6 +515,8 @@ impl<'buf> ResponseReader<'buf> {
                 len: 0,
                 keep_alive: false,
                 retry_after: None,
+                content_type: None,
+                www_authenticate: None,
             },
             state: State::Head,
         }
@@ -687,7 +700,7 @@ impl<'buf> ResponseReader<'buf> {
         if status < 100 {
             return Err(ResponseError::InvalidHead(HeadErrorKind::Status));
         }
-        let fields = Fields::read(parsed.headers)?;
+        let fields = Fields::read(parsed.headers, data)?;
 
         if (100..200).contains(&status) {
             if status == 101 {
@@ -720,6 +733,8 @@ impl<'buf> ResponseReader<'buf> {
             len,
             keep_alive,
             retry_after: fields.retry_after,
+            content_type: fields.content_type,
+            www_authenticate: fields.www_authenticate,
         };
         Ok(true)
     }
@@ -730,24 +745,19 @@ fn build<'a>(head: &Head, state: State, buf: &'a [u8]) -> Option<Response<'a>> {
     let State::Complete { body_end } = state else {
         return None;
     };
-    let mut response = Response {
+    let text = |range: Option<(usize, usize)>| {
+        let (start, end) = range?;
+        core::str::from_utf8(buf.get(start..end)?).ok()
+    };
+    Some(Response {
         status: head.status,
-        content_type: None,
+        content_type: text(head.content_type),
         retry_after: head.retry_after,
-        www_authenticate: None,
+        www_authenticate: text(head.www_authenticate),
         body: buf.get(head.len..body_end)?,
         keep_alive: head.keep_alive,
         head: buf.get(..head.len)?,
-    };
-    let text = |name| {
-        response
-            .header(name)
-            .and_then(|v| core::str::from_utf8(v).ok())
-    };
-    let (content_type, www_authenticate) = (text("content-type"), text("www-authenticate"));
-    response.content_type = content_type;
-    response.www_authenticate = www_authenticate;
-    Some(response)
+    })
 }
 
 /// Maps an httparse error, telling obsolete line folding apart from other bad names.
@@ -790,6 +800,17 @@ fn folds_first(data: &[u8]) -> bool {
         )
 }
 
+/// The names of the header fields the reader acts on.
+#[derive(Clone, Copy)]
+enum Known {
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    RetryAfter,
+    ContentType,
+    WwwAuthenticate,
+}
+
 /// The header fields the reader acts on.
 #[derive(Debug, Default)]
 struct Fields {
@@ -797,43 +818,96 @@ struct Fields {
     chunked: bool,
     close: bool,
     retry_after: Option<RetryAfter>,
+    content_type: Option<(usize, usize)>,
+    www_authenticate: Option<(usize, usize)>,
 }
 
 impl Fields {
-    fn read(headers: &[httparse::Header<'_>]) -> Result<Self, ResponseError> {
+    /// Reads the fields httparse found in `data`.
+    fn read(headers: &[httparse::Header<'_>], data: &[u8]) -> Result<Self, ResponseError> {
         let mut f = Self::default();
         let mut transfer_encoding = false;
         let mut retry_after_seen = false;
         for h in headers {
-            let is = |name: &str| h.name.eq_ignore_ascii_case(name);
-            if is("content-length") {
-                if f.content_length.is_some() {
-                    return Err(ResponseError::DuplicateContentLength);
+            // One case-insensitive comparison per field: the length and first letter
+            // pick the only name it can be.
+            let name = h.name.as_bytes();
+            let (known, candidate) = match (name.len(), name.first().map(u8::to_ascii_lowercase)) {
+                (14, Some(b'c')) => (Known::ContentLength, "content-length"),
+                (17, Some(b't')) => (Known::TransferEncoding, "transfer-encoding"),
+                (10, Some(b'c')) => (Known::Connection, "connection"),
+                (11, Some(b'r')) => (Known::RetryAfter, "retry-after"),
+                (12, Some(b'c')) => (Known::ContentType, "content-type"),
+                (16, Some(b'w')) => (Known::WwwAuthenticate, "www-authenticate"),
+                _ => continue,
+            };
+            // `candidate` is lower case: only the name's bytes need folding.
+            if !name
+                .iter()
+                .zip(candidate.as_bytes())
+                .all(|(n, c)| n.to_ascii_lowercase() == *c)
+            {
+                continue;
+            }
+            match known {
+                Known::ContentLength => {
+                    if f.content_length.is_some() {
+                        return Err(ResponseError::DuplicateContentLength);
+                    }
+                    f.content_length = Some(content_length(h.value)?);
                 }
-                f.content_length = Some(content_length(h.value)?);
-            } else if is("transfer-encoding") {
-                if transfer_encoding {
-                    return Err(ResponseError::DuplicateTransferEncoding);
+                Known::TransferEncoding => {
+                    if transfer_encoding {
+                        return Err(ResponseError::DuplicateTransferEncoding);
+                    }
+                    transfer_encoding = true;
+                    if !h.value.eq_ignore_ascii_case(b"chunked") {
+                        return Err(ResponseError::UnsupportedTransferCoding);
+                    }
+                    f.chunked = true;
                 }
-                transfer_encoding = true;
-                if !h.value.eq_ignore_ascii_case(b"chunked") {
-                    return Err(ResponseError::UnsupportedTransferCoding);
+                Known::Connection => {
+                    f.close |= h
+                        .value
+                        .split(|&b| b == b',')
+                        .any(|t| trim_ows(t).eq_ignore_ascii_case(b"close"));
                 }
-                f.chunked = true;
-            } else if is("connection") {
-                f.close |= h
-                    .value
-                    .split(|&b| b == b',')
-                    .any(|t| trim_ows(t).eq_ignore_ascii_case(b"close"));
-            } else if is("retry-after") && !retry_after_seen {
-                retry_after_seen = true;
-                f.retry_after = retry_after(h.value);
+                Known::RetryAfter if !retry_after_seen => {
+                    retry_after_seen = true;
+                    f.retry_after = retry_after(h.value);
+                }
+                Known::ContentType if f.content_type.is_none() => {
+                    f.content_type = Some(range_in(data, trim_ows(h.value)));
+                }
+                Known::WwwAuthenticate if f.www_authenticate.is_none() => {
+                    f.www_authenticate = Some(range_in(data, trim_ows(h.value)));
+                }
+                _ => {}
             }
         }
         if f.content_length.is_some() && transfer_encoding {
             return Err(ResponseError::ContentLengthWithChunked);
         }
         Ok(f)
+    }
+}
+
+/// Where `part`, a sub-slice of `data`, lies in it (an empty range if it is not one).
+///
+/// httparse hands out header values as slices of the head rather than offsets; the
+/// offset is recovered from the addresses (safe: no pointer is dereferenced) and
+/// checked, so that the response view can be rebuilt from the buffer later.
+fn range_in(data: &[u8], part: &[u8]) -> (usize, usize) {
+    let start = (part.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end)
+            if data
+                .get(start..end)
+                .is_some_and(|s| s.as_ptr() == part.as_ptr()) =>
+        {
+            (start, end)
+        }
+        _ => (0, 0),
     }
 }
 

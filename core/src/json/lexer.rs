@@ -16,6 +16,7 @@
 
 use core::fmt;
 
+use super::fields::{lookup, Field};
 use super::string::hex4;
 use super::{JsonError, JsonStr};
 
@@ -299,9 +300,12 @@ impl<'b> Lexer<'b> {
     }
 
     fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.bump(1);
-        }
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or(&[]);
+        let n = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(rest.len());
+        self.bump(n);
     }
 
     /// The error for the byte at the current position.
@@ -349,16 +353,22 @@ impl<'b> Lexer<'b> {
 
     /// One value at the current (non-whitespace) position.
     fn value(&mut self) -> Result<Value<'b>, JsonError> {
+        self.value_at(0)
+    }
+
+    /// One value at the current (non-whitespace) position, inside `base` open
+    /// containers (for the depth limit).
+    fn value_at(&mut self, base: usize) -> Result<Value<'b>, JsonError> {
         match self.peek() {
             Some(b'"') => self.string().map(Value::String),
             Some(b'{') => {
                 let start = self.pos;
-                self.skip_container()?;
+                self.skip_container(base)?;
                 Ok(Value::Object(Object(self.slice(start))))
             }
             Some(b'[') => {
                 let start = self.pos;
-                self.skip_container()?;
+                self.skip_container(base)?;
                 Ok(Value::Array(Array(self.slice(start))))
             }
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
@@ -431,21 +441,38 @@ impl<'b> Lexer<'b> {
 
     /// A string at the current `"`.
     fn string(&mut self) -> Result<JsonStr<'b>, JsonError> {
+        self.string_flagged().map(|(s, _)| s)
+    }
+
+    /// A string at the current `"`, and whether it holds an escape (found while
+    /// scanning, so that callers need not scan it again).
+    fn string_flagged(&mut self) -> Result<(JsonStr<'b>, bool), JsonError> {
         self.bump(1);
         let start = self.pos;
+        let mut escaped = false;
         loop {
+            // Jump to the next byte that needs a decision; everything else is
+            // string content (UTF-8 was validated up front).
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or(&[]);
+            let run = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            self.bump(run);
             let at = self.pos;
             match self.peek() {
                 None => return Err(self.unexpected()),
                 Some(b'"') => break,
-                Some(b'\\') => self.escape()?,
-                Some(0..=0x1F) => return Err(JsonError::ControlCharacter { offset: at }),
-                Some(_) => self.bump(1),
+                Some(b'\\') => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                Some(_) => return Err(JsonError::ControlCharacter { offset: at }),
             }
         }
         let raw = self.slice(start);
         self.bump(1);
-        Ok(JsonStr::from_validated(raw))
+        Ok((JsonStr::from_validated(raw), escaped))
     }
 
     /// One escape at the current `\`.
@@ -504,9 +531,10 @@ impl<'b> Lexer<'b> {
         }
     }
 
-    /// Validates and skips an object or array at the current `{` or `[`, without
-    /// recursion: a bit stack (1 = object, 0 = array) records the open containers.
-    fn skip_container(&mut self) -> Result<(), JsonError> {
+    /// Validates and skips an object or array at the current `{` or `[`, inside
+    /// `base` already open containers, without recursion: a bit stack (1 = object,
+    /// 0 = array) records the open containers.
+    fn skip_container(&mut self, base: usize) -> Result<(), JsonError> {
         let mut stack: u64 = 0;
         let mut depth: usize = 0;
         // `true` when a value is expected next, `false` after a complete value.
@@ -516,7 +544,7 @@ impl<'b> Lexer<'b> {
                 self.skip_ws();
                 match self.peek() {
                     Some(open @ (b'{' | b'[')) => {
-                        if depth >= MAX_DEPTH {
+                        if depth.saturating_add(base) >= MAX_DEPTH {
                             return Err(JsonError::TooDeep { offset: self.pos });
                         }
                         let is_object = open == b'{';
@@ -567,6 +595,205 @@ impl<'b> Lexer<'b> {
                 }
             }
         }
+    }
+}
+
+/// Whether `e` is about the meaning of a well-formed body (a member's type, a
+/// duplicate, an integer's range) rather than its syntax.
+const fn is_semantic(e: &JsonError) -> bool {
+    matches!(
+        e,
+        JsonError::WrongType { .. }
+            | JsonError::DuplicateField { .. }
+            | JsonError::MissingField { .. }
+            | JsonError::InvalidInteger { .. }
+    )
+}
+
+/// A single-pass reader of a body's objects for the provider parsers: it validates
+/// while it reads, descends into the nested objects a parser knows as it meets them,
+/// and skips (validating) everything else.
+///
+/// So that the errors are those of a validate-first parser, the first semantic
+/// error (wrong type, duplicate, bad integer) is kept aside while the rest of the
+/// body is still checked: any syntax error wins, and the semantic error is
+/// reported only for an otherwise valid body.
+pub(crate) struct Reader<'b> {
+    lx: Lexer<'b>,
+    /// Open objects and arrays around the current position.
+    depth: usize,
+    /// The first semantic error met.
+    deferred: Option<JsonError>,
+}
+
+impl<'b> Reader<'b> {
+    /// Reads the body's top-level object with `each` (see [`Self::members`]) and
+    /// checks that only whitespace follows; gives the object's text.
+    pub(crate) fn root<F: Field>(
+        body: &'b [u8],
+        each: impl FnMut(F, &mut Self) -> Result<(), JsonError>,
+    ) -> Result<Object<'b>, JsonError> {
+        let text = core::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let mut r = Self {
+            lx: Lexer::new(text),
+            depth: 0,
+            deferred: None,
+        };
+        r.lx.skip_ws();
+        if r.lx.peek() != Some(b'{') {
+            // Not an object: the validating parser gives the syntax error, if any.
+            parse_document(body)?;
+            return Err(JsonError::NotAnObject);
+        }
+        let start = r.lx.pos;
+        r.members(each)?;
+        let object = Object(r.lx.slice(start));
+        r.lx.skip_ws();
+        if r.lx.peek().is_some() {
+            return Err(JsonError::TrailingData { offset: r.lx.pos });
+        }
+        match r.deferred {
+            Some(e) => Err(e),
+            None => Ok(object),
+        }
+    }
+
+    /// Reads the object at the current `{`: `each` is called for every known member
+    /// with the reader at its value, and must read exactly that value (the
+    /// `fields::opt_*` helpers do, even when they fail). Unknown members are skipped
+    /// and validated; a second occurrence of a known member is a
+    /// [`JsonError::DuplicateField`].
+    pub(crate) fn members<F: Field>(
+        &mut self,
+        mut each: impl FnMut(F, &mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        // Only the conversion to `F` and the call are generic; the loop is shared
+        // (code size).
+        self.members_dyn(F::NAMES, &mut |r, index| match F::from_index(index) {
+            Some(field) => each(field, r),
+            None => r.value().map(drop),
+        })
+    }
+
+    /// The loop of [`Self::members`]: `each` gets the reader at the value of the
+    /// known member `names[index]`, and reads it.
+    fn members_dyn(
+        &mut self,
+        names: &'static [&'static str],
+        each: &mut dyn FnMut(&mut Self, usize) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(JsonError::TooDeep {
+                offset: self.lx.pos,
+            });
+        }
+        self.lx.bump(1);
+        self.depth = self.depth.saturating_add(1);
+        let mut seen = 0u64;
+        self.lx.skip_ws();
+        if !self.lx.eat(b'}') {
+            loop {
+                if self.lx.peek() != Some(b'"') {
+                    return Err(self.lx.unexpected());
+                }
+                let (key, escaped) = self.lx.string_flagged()?;
+                self.lx.skip_ws();
+                self.lx.expect(b':')?;
+                self.lx.skip_ws();
+                let result = match lookup(names, key, escaped) {
+                    None => self.lx.value_at(self.depth).map(drop),
+                    Some(index) => {
+                        let mask = u32::try_from(index)
+                            .ok()
+                            .and_then(|i| 1u64.checked_shl(i))
+                            .unwrap_or(0);
+                        if seen & mask != 0 {
+                            self.lx.value_at(self.depth)?;
+                            Err(JsonError::DuplicateField {
+                                field: names.get(index).copied().unwrap_or(""),
+                            })
+                        } else {
+                            seen |= mask;
+                            each(self, index)
+                        }
+                    }
+                };
+                match result {
+                    Ok(()) => {}
+                    Err(e) if is_semantic(&e) => {
+                        self.deferred.get_or_insert(e);
+                    }
+                    Err(e) => return Err(e),
+                }
+                self.lx.skip_ws();
+                match self.lx.peek() {
+                    Some(b',') => {
+                        self.lx.bump(1);
+                        self.lx.skip_ws();
+                    }
+                    Some(b'}') => {
+                        self.lx.bump(1);
+                        break;
+                    }
+                    _ => return Err(self.lx.unexpected()),
+                }
+            }
+        }
+        self.depth = self.depth.saturating_sub(1);
+        Ok(())
+    }
+
+    /// The first byte of the value at the current position.
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.lx.peek()
+    }
+
+    /// Reads (and validates) the value at the current position.
+    pub(crate) fn value(&mut self) -> Result<Value<'b>, JsonError> {
+        self.lx.value_at(self.depth)
+    }
+
+    /// Reads the array at the current `[`, calling `each` for every element (which
+    /// is read first); the array's text. An `Err` from `each` is kept as the
+    /// answer while the rest of the array is still read and validated.
+    pub(crate) fn array(
+        &mut self,
+        mut each: impl FnMut(Value<'b>) -> Result<(), JsonError>,
+    ) -> Result<Result<Array<'b>, JsonError>, JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(JsonError::TooDeep {
+                offset: self.lx.pos,
+            });
+        }
+        let start = self.lx.pos;
+        self.lx.bump(1);
+        self.depth = self.depth.saturating_add(1);
+        let mut verdict = Ok(());
+        self.lx.skip_ws();
+        if !self.lx.eat(b']') {
+            loop {
+                let v = self.lx.value_at(self.depth)?;
+                if verdict.is_ok() {
+                    verdict = each(v);
+                }
+                self.lx.skip_ws();
+                match self.lx.peek() {
+                    Some(b',') => {
+                        self.lx.bump(1);
+                        self.lx.skip_ws();
+                    }
+                    Some(b']') => {
+                        self.lx.bump(1);
+                        break;
+                    }
+                    _ => return Err(self.lx.unexpected()),
+                }
+            }
+        }
+        self.depth = self.depth.saturating_sub(1);
+        Ok(verdict.map(|()| Array(self.lx.slice(start))))
     }
 }
 

@@ -8,7 +8,7 @@
 //! assert_eq!(t.scopes().count(), 2);
 //! ```
 
-use super::fields::{fields, opt_i64, opt_str, opt_u64, root_object, visit, Field as _};
+use super::fields::{fields, opt_i64, opt_str, opt_u64, root, Field as _};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes};
 
 /// A Pinterest token-endpoint answer.
@@ -84,13 +84,12 @@ fields! {
 /// `message` is an error; anything else is [`JsonError::MissingField`]
 /// `"access_token"`. Every known member is type-checked either way.
 pub fn parse(body: &[u8]) -> Result<Pinterest<'_>, JsonError> {
-    let obj = root_object(body)?;
     let mut access_token = None;
     let (mut refresh_token, mut response_type, mut token_type, mut scope) =
         (None, None, None, None);
     let (mut expires_in, mut rt_expires_in, mut rt_expires_at) = (None, None, None);
     let (mut code, mut message) = (None, None);
-    visit(obj, |f: Member, v| {
+    root(body, |f: Member, v| {
         let name = f.wire();
         match f {
             Member::AccessToken => access_token = opt_str(v, name)?.map(AccessToken::new),

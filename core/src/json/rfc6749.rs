@@ -10,7 +10,7 @@
 //! assert_eq!(e.code, ErrorCode::SlowDown);
 //! ```
 
-use super::fields::{codes, fields, opt_str, opt_u64, root_object, visit, Field as _};
+use super::fields::{codes, fields, opt_str, opt_u64, root, Field as _};
 use super::lexer::Object;
 use super::{AccessToken, IdToken, JsonError, JsonStr, RefreshToken, Scopes};
 
@@ -137,11 +137,10 @@ fields! {
 /// `token_type` are required; a body with neither `error` nor `access_token` is
 /// [`JsonError::MissingField`] `"access_token"`.
 pub fn parse(body: &[u8]) -> Result<Rfc6749<'_>, JsonError> {
-    let object = root_object(body)?;
     let (mut access_token, mut token_type, mut expires_in) = (None, None, None);
     let (mut refresh_token, mut scope, mut id_token) = (None, None, None);
     let (mut error, mut description, mut uri) = (None, None, None);
-    visit(object, |f: Member, v| {
+    let object = root(body, |f: Member, v| {
         let name = f.wire();
         match f {
             Member::AccessToken => access_token = opt_str(v, name)?.map(AccessToken::new),

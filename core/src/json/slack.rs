@@ -15,10 +15,9 @@
 //! ```
 
 use super::fields::{
-    codes, fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root_object, visit,
-    Field as _,
+    codes, fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
 };
-use super::lexer::{Array, Elements, Object, Value};
+use super::lexer::{Array, Elements, Reader, Value};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes, WebhookUrl};
 
 /// An `oauth.v2.access` answer.
@@ -396,39 +395,37 @@ impl<'b> Envelope<'b> {
     }
 }
 
-fn response_metadata<'b>(v: Value<'b>, warnings: &mut Warnings<'b>) -> Result<(), JsonError> {
-    if let Some(meta) = opt_object(v, "response_metadata")? {
-        visit(meta, |f: MetaField, v| {
-            match f {
-                MetaField::Warnings => warnings.list = opt_str_array(v, f.wire())?,
-            }
-            Ok(())
-        })?;
-    }
-    Ok(())
+fn response_metadata<'b>(r: &mut Reader<'b>, warnings: &mut Warnings<'b>) -> Result<(), JsonError> {
+    opt_object(r, "response_metadata", |f: MetaField, r| {
+        match f {
+            MetaField::Warnings => warnings.list = opt_str_array(r, f.wire())?,
+        }
+        Ok(())
+    })
+    .map(|_| ())
 }
 
 /// Reads `{id, name}` (team, enterprise).
 type IdName<'b> = (Option<JsonStr<'b>>, Option<JsonStr<'b>>);
 
-fn id_name<'b>(v: Value<'b>, field: &'static str) -> Result<Option<IdName<'b>>, JsonError> {
-    let Some(obj) = opt_object(v, field)? else {
-        return Ok(None);
-    };
+fn id_name<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<IdName<'b>>, JsonError> {
     let (mut id, mut name) = (None, None);
-    visit(obj, |f: IdNameField, v| {
+    let present = opt_object(r, field, |f: IdNameField, r| {
         match f {
-            IdNameField::Id => id = opt_str(v, "id")?,
-            IdNameField::Name => name = opt_str(v, "name")?,
+            IdNameField::Id => id = opt_str(r, "id")?,
+            IdNameField::Name => name = opt_str(r, "name")?,
         }
         Ok(())
     })?;
-    Ok(Some((id, name)))
+    Ok(present.then_some((id, name)))
 }
 
-fn authed_user<'b>(obj: Object<'b>) -> Result<AuthedUser<'b>, JsonError> {
+fn authed_user<'b>(
+    r: &mut Reader<'b>,
+    field: &'static str,
+) -> Result<Option<AuthedUser<'b>>, JsonError> {
     let mut u = AuthedUser::default();
-    visit(obj, |f: UserField, v| {
+    let present = opt_object(r, field, |f: UserField, v| {
         let name = f.wire();
         match f {
             UserField::Id => u.id = opt_str(v, name)?,
@@ -440,12 +437,15 @@ fn authed_user<'b>(obj: Object<'b>) -> Result<AuthedUser<'b>, JsonError> {
         }
         Ok(())
     })?;
-    Ok(u)
+    Ok(present.then_some(u))
 }
 
-fn incoming_webhook<'b>(obj: Object<'b>) -> Result<IncomingWebhook<'b>, JsonError> {
+fn incoming_webhook<'b>(
+    r: &mut Reader<'b>,
+    field: &'static str,
+) -> Result<Option<IncomingWebhook<'b>>, JsonError> {
     let mut w = IncomingWebhook::default();
-    visit(obj, |f: WebhookField, v| {
+    let present = opt_object(r, field, |f: WebhookField, v| {
         let name = f.wire();
         match f {
             WebhookField::Channel => w.channel = opt_str(v, name)?,
@@ -455,12 +455,12 @@ fn incoming_webhook<'b>(obj: Object<'b>) -> Result<IncomingWebhook<'b>, JsonErro
         }
         Ok(())
     })?;
-    Ok(w)
+    Ok(present.then_some(w))
 }
 
-fn bot<'b>(obj: Object<'b>) -> Result<Bot<'b>, JsonError> {
+fn bot<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<Bot<'b>>, JsonError> {
     let mut b = Bot::default();
-    visit(obj, |f: BotField, v| {
+    let present = opt_object(r, field, |f: BotField, v| {
         let name = f.wire();
         match f {
             BotField::BotUserId => b.bot_user_id = opt_str(v, name)?,
@@ -470,7 +470,7 @@ fn bot<'b>(obj: Object<'b>) -> Result<Bot<'b>, JsonError> {
         }
         Ok(())
     })?;
-    Ok(b)
+    Ok(present.then_some(b))
 }
 
 /// Parses an `oauth.v2.access` body (code exchange or token rotation).
@@ -479,10 +479,9 @@ fn bot<'b>(obj: Object<'b>) -> Result<Bot<'b>, JsonError> {
 /// makes it an error and its absence is [`JsonError::MissingField`] `"ok"`. Every
 /// known member is type-checked whichever way the answer goes.
 pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
-    let obj = root_object(body)?;
     let mut env = Envelope::default();
     let mut t = SlackV2Token::default();
-    visit(obj, |f: V2Field, v| {
+    root(body, |f: V2Field, v| {
         let name = f.wire();
         match f {
             V2Field::Ok => env.ok = opt_bool(v, name)?,
@@ -501,10 +500,10 @@ pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
             }
             V2Field::IsEnterpriseInstall => t.is_enterprise_install = opt_bool(v, name)?,
             V2Field::AuthedUser => {
-                t.authed_user = opt_object(v, name)?.map(authed_user).transpose()?;
+                t.authed_user = authed_user(v, name)?;
             }
             V2Field::IncomingWebhook => {
-                t.incoming_webhook = opt_object(v, name)?.map(incoming_webhook).transpose()?;
+                t.incoming_webhook = incoming_webhook(v, name)?;
             }
             V2Field::RefreshToken => t.refresh_token = opt_str(v, name)?.map(RefreshToken::new),
             V2Field::ExpiresIn => t.expires_in = opt_u64(v, name)?,
@@ -591,7 +590,6 @@ fields! {
 /// answer is a success unless it has an `error`. A success without `access_token`
 /// is [`JsonError::MissingField`].
 pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
-    let obj = root_object(body)?;
     let mut env = Envelope::default();
     let mut access_token = None;
     let mut t = SlackV1Token {
@@ -607,7 +605,7 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         expires_in: None,
         warnings: Warnings::default(),
     };
-    visit(obj, |f: V1Field, v| {
+    root(body, |f: V1Field, v| {
         let name = f.wire();
         match f {
             V1Field::Ok => env.ok = opt_bool(v, name)?,
@@ -622,9 +620,9 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
             V1Field::TeamName => t.team_name = opt_str(v, name)?,
             V1Field::EnterpriseId => t.enterprise_id = opt_str(v, name)?,
             V1Field::IncomingWebhook => {
-                t.incoming_webhook = opt_object(v, name)?.map(incoming_webhook).transpose()?;
+                t.incoming_webhook = incoming_webhook(v, name)?;
             }
-            V1Field::Bot => t.bot = opt_object(v, name)?.map(bot).transpose()?,
+            V1Field::Bot => t.bot = bot(v, name)?,
             V1Field::TokenType => t.token_type = opt_str(v, name)?,
             V1Field::ExpiresIn => t.expires_in = opt_u64(v, name)?,
         }

@@ -67,9 +67,11 @@ impl<'b> JsonStr<'b> {
     pub fn decoded_len(&self) -> usize {
         match self.as_plain() {
             Some(s) => s.len(),
-            None => self
-                .chars()
-                .fold(0usize, |n, c| n.saturating_add(c.len_utf8())),
+            None => {
+                let mut n = 0usize;
+                pieces(self.raw, |piece| n = n.saturating_add(piece.len()));
+                n
+            }
         }
     }
 
@@ -77,19 +79,26 @@ impl<'b> JsonStr<'b> {
     ///
     /// On [`DecodeError::BufferTooSmall`] `out` is left untouched.
     pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, DecodeError> {
-        let needed = self.decoded_len();
+        let plain = self.as_plain();
+        let needed = match plain {
+            Some(s) => s.len(),
+            None => self.decoded_len(),
+        };
         let Some(dst) = out.get_mut(..needed) else {
             return Err(DecodeError::BufferTooSmall { needed });
         };
-        let mut at = 0usize;
-        for c in self.chars() {
-            let mut tmp = [0u8; 4];
-            let bytes = c.encode_utf8(&mut tmp).as_bytes();
-            let end = at.saturating_add(bytes.len());
-            if let Some(slot) = dst.get_mut(at..end) {
-                slot.copy_from_slice(bytes);
-            }
-            at = end;
+        if let Some(s) = plain {
+            dst.copy_from_slice(s.as_bytes());
+        } else {
+            // Runs without escapes are copied whole, escapes one character at a time.
+            let mut at = 0usize;
+            pieces(self.raw, |piece| {
+                let end = at.saturating_add(piece.len());
+                if let Some(slot) = dst.get_mut(at..end) {
+                    slot.copy_from_slice(piece.as_bytes());
+                }
+                at = end;
+            });
         }
         // Whole characters were written, so this is always UTF-8.
         Ok(core::str::from_utf8(dst).unwrap_or(""))
@@ -256,6 +265,30 @@ pub(crate) fn hex4(s: &[u8], at: usize) -> Option<u16> {
     digits
         .iter()
         .try_fold(0u16, |acc, &b| Some((acc << 4) | hex_val(b)?))
+}
+
+/// Calls `each` with the decoded value of validated raw text in pieces: each run
+/// without a backslash as it is, and each escape decoded.
+fn pieces(raw: &str, mut each: impl FnMut(&str)) {
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let run = rest
+            .as_bytes()
+            .iter()
+            .position(|&b| b == b'\\')
+            .unwrap_or(rest.len());
+        // `\` is ASCII, so `run` is a character boundary.
+        let (text, tail) = rest.split_at_checked(run).unwrap_or((rest, ""));
+        if !text.is_empty() {
+            each(text);
+        }
+        rest = tail;
+        if let Some((c, len)) = next_raw(rest) {
+            let mut tmp = [0u8; 4];
+            each(c.encode_utf8(&mut tmp));
+            rest = rest.get(len..).unwrap_or("");
+        }
+    }
 }
 
 /// Decodes one character from validated raw text: the character and how many raw
