@@ -493,25 +493,10 @@ impl<'a> TokenRequest<'a> {
         self.emit_body(sink);
     }
 
-    /// The exact length of the whole HTTP/1.1 request.
-    ///
-    /// # Errors
-    /// See [`validate`](Self::validate).
-    pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+    /// The body length and the whole request's length: the body is counted once,
+    /// the head only around it.
+    fn lengths(&self) -> Result<(usize, usize), EncodeError> {
         let body = self.body_len()?;
-        let mut c = Count::default();
-        self.emit_request(&mut c, body);
-        Ok(c.0)
-    }
-
-    /// Writes the whole HTTP/1.1 request (head and body) into `out`.
-    ///
-    /// # Errors
-    /// See [`validate`](Self::validate); [`EncodeError::BufferTooSmall`] with the
-    /// exact size needed leaves `out` untouched.
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        let body = self.body_len()?;
-        // The body was counted once; only the head is counted again.
         let mut head = Count::default();
         crate::http::request::emit_head(
             &mut head,
@@ -520,7 +505,24 @@ impl<'a> TokenRequest<'a> {
             body,
             self.user_agent,
         );
-        let needed = head.0.saturating_add(body);
+        Ok((body, head.0.saturating_add(body)))
+    }
+
+    /// The exact length of the whole HTTP/1.1 request.
+    ///
+    /// # Errors
+    /// See [`validate`](Self::validate).
+    pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+        self.lengths().map(|(_, total)| total)
+    }
+
+    /// Writes the whole HTTP/1.1 request (head and body) into `out`.
+    ///
+    /// # Errors
+    /// See [`validate`](Self::validate); [`EncodeError::BufferTooSmall`] with the
+    /// exact size needed leaves `out` untouched.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let (body, needed) = self.lengths()?;
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
