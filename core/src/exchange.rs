@@ -37,7 +37,7 @@ use crate::request::TokenRequest;
 use crate::EncodeError;
 
 /// A token set, in the provider's own shape.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Token<'b> {
     /// Slack `oauth.v2.access`.
@@ -51,7 +51,7 @@ pub enum Token<'b> {
 }
 
 /// An error the provider answered with, in its own shape.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProviderError<'b> {
     /// Slack `{"ok":false,"error":…}` (or Slack's RFC-shaped refresh error).
@@ -68,7 +68,7 @@ pub enum ProviderError<'b> {
 /// 400 bytes on 64-bit targets, half that on 32-bit): it lives on the stack for the
 /// length of one exchange, and boxing is not available without `alloc`.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome<'b> {
     /// Tokens.

@@ -10,81 +10,9 @@ use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, 
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use proptest::prelude::*;
 
-/// A server that answers with `response`, `chunks` bytes at a time, and records
-/// what the client wrote.
-struct Replay<'a> {
-    response: &'a [u8],
-    pos: usize,
-    chunks: Vec<usize>,
-    next: usize,
-    written: Vec<u8>,
-    flushed: bool,
-}
-
-impl<'a> Replay<'a> {
-    fn new(response: &'a [u8], chunks: Vec<usize>) -> Self {
-        Self {
-            response,
-            pos: 0,
-            chunks,
-            next: 0,
-            written: Vec::new(),
-            flushed: false,
-        }
-    }
-}
-
-impl embedded_io::ErrorType for Replay<'_> {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Replay<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        assert!(
-            self.flushed,
-            "the request must be flushed before the response is read"
-        );
-        let want = self
-            .chunks
-            .get(self.next)
-            .copied()
-            .unwrap_or(usize::MAX)
-            .max(1);
-        self.next += 1;
-        let n = want.min(buf.len()).min(self.response.len() - self.pos);
-        buf[..n].copy_from_slice(&self.response[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Replay<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        // Accept at most 7 bytes per call: write_all must loop.
-        let n = buf.len().min(7);
-        self.written.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        self.flushed = true;
-        Ok(())
-    }
-}
-
-impl embedded_io_async::Read for Replay<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        embedded_io::Read::read(self, buf)
-    }
-}
-
-impl embedded_io_async::Write for Replay<'_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        embedded_io::Write::write(self, buf)
-    }
-    async fn flush(&mut self) -> Result<(), Infallible> {
-        embedded_io::Write::flush(self)
-    }
-}
+#[path = "support/replay.rs"]
+mod replay;
+use replay::Replay;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -169,7 +97,7 @@ fn code(e: &ProviderError<'_>) -> String {
 fn blocking_driver_writes_the_request_and_reads_the_answer() {
     let body = fixture("slack-v2-spec-example-bot-and-user.json");
     let resp = http(200, Some("application/json; charset=utf-8"), "", &body);
-    let mut io = Replay::new(&resp, vec![1, 2, 3, 5, 8, 13]);
+    let mut io = Replay::new(&resp, &[1, 2, 3, 5, 8, 13]);
     let mut buf = [0u8; 2048];
     let req = slack_req();
     let (o, keep_alive) = exchange::blocking::exchange(&mut io, &req, &mut buf).unwrap();
@@ -193,10 +121,10 @@ fn async_driver_matches_the_blocking_one() {
         Grant::refresh_token("r"),
     );
     let mut buf1 = [0u8; 2048];
-    let mut io1 = Replay::new(&resp, vec![3; 1000]);
+    let mut io1 = Replay::new(&resp, &[3; 1000]);
     let (o1, _) = exchange::blocking::exchange(&mut io1, &req, &mut buf1).unwrap();
     let mut buf2 = [0u8; 2048];
-    let mut io2 = Replay::new(&resp, vec![11; 1000]);
+    let mut io2 = Replay::new(&resp, &[11; 1000]);
     let (o2, _) =
         futures::executor::block_on(exchange::asynch::exchange(&mut io2, &req, &mut buf2)).unwrap();
     assert_eq!(summary(&o1), summary(&o2));
@@ -209,7 +137,7 @@ fn buffer_too_small_for_the_request_says_how_much() {
     let req = slack_req();
     let need = req.encoded_len().unwrap();
     let mut buf = vec![0u8; need - 1];
-    let mut io = Replay::new(b"", vec![]);
+    let mut io = Replay::new(b"", &[]);
     match exchange::blocking::exchange(&mut io, &req, &mut buf) {
         Err(ExchangeError::Encode(picoauth::EncodeError::BufferTooSmall { needed })) => {
             assert_eq!(needed, need)
@@ -227,7 +155,7 @@ fn response_larger_than_the_buffer_is_an_error() {
     let body = fixture("slack-v2-java-json-logs-all-fields.json");
     let resp = http(200, Some("application/json"), "", &body);
     let mut buf = vec![0u8; 512];
-    let mut io = Replay::new(&resp, vec![64; 100]);
+    let mut io = Replay::new(&resp, &[64; 100]);
     match exchange::blocking::exchange(&mut io, &slack_req(), &mut buf) {
         Err(ExchangeError::Response(ResponseError::BodyTooLarge { needed })) => {
             assert_eq!(needed, Some(resp.len()))
@@ -243,7 +171,7 @@ fn peer_closing_early_is_truncated() {
     let p = Provider::rfc6749(Endpoint::parse("https://as.example/token").unwrap());
     let req = TokenRequest::new(&p, ClientAuth::public("c"), Grant::client_credentials());
     for cut in [0, 10, resp.len() / 2, resp.len() - 1] {
-        let mut io = Replay::new(&resp[..cut], vec![5; 1000]);
+        let mut io = Replay::new(&resp[..cut], &[5; 1000]);
         let mut buf = [0u8; 2048];
         match exchange::blocking::exchange(&mut io, &req, &mut buf) {
             Err(ExchangeError::Response(ResponseError::Truncated)) => {}
@@ -564,7 +492,7 @@ fn every_fixture_through_the_driver_with_its_status() {
             }
             c
         }] {
-            let mut io = Replay::new(&resp, vec![7; 10_000]);
+            let mut io = Replay::new(&resp, &[7; 10_000]);
             let mut buf = [0u8; 4096];
             let req = req_for(kind);
             let (o, _) = exchange::blocking::exchange(&mut io, &req, &mut buf)
@@ -699,10 +627,10 @@ proptest! {
         let whole = http(status, Some("application/json"), "", &body);
         let req = req_for(kind);
         let mut b1 = [0u8; 4096];
-        let mut io1 = Replay::new(&whole, vec![usize::MAX]);
+        let mut io1 = Replay::new(&whole, &[usize::MAX]);
         let (o1, _) = exchange::blocking::exchange(&mut io1, &req, &mut b1).unwrap();
         let mut b2 = [0u8; 4096];
-        let mut io2 = Replay::new(&resp, splits);
+        let mut io2 = Replay::new(&resp, &splits);
         let (o2, _) = exchange::blocking::exchange(&mut io2, &req, &mut b2).unwrap();
         prop_assert_eq!(summary(&o1), summary(&o2));
     }

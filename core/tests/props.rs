@@ -13,7 +13,7 @@
 
 use core::convert::Infallible;
 
-use picoauth::exchange::{blocking, Exchange, ExchangeError, Outcome, ProviderError, Token};
+use picoauth::exchange::{blocking, Exchange, ExchangeError, Outcome};
 use picoauth::http::response::{ResponseError, Status};
 use picoauth::provider::{Endpoint, GrantTypeParam, Provider, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
@@ -137,132 +137,11 @@ fn by_chunks(status: u16, body: &[u8], sizes: &[usize], ext: bool) -> Vec<u8> {
 // An in-memory transport
 // ---------------------------------------------------------------------------------
 
-/// Replays `wire` as the server, `sizes` bytes per read (cycled; none = all that
-/// fits), then returns 0 (EOF). Records what the client wrote.
-struct Replay<'a> {
-    rest: &'a [u8],
-    sizes: &'a [usize],
-    turn: usize,
-    written: Vec<u8>,
-}
-
-impl<'a> Replay<'a> {
-    fn new(wire: &'a [u8], sizes: &'a [usize]) -> Self {
-        Self {
-            rest: wire,
-            sizes,
-            turn: 0,
-            written: Vec::new(),
-        }
-    }
-}
-
-impl embedded_io::ErrorType for Replay<'_> {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Replay<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let size = match self.sizes {
-            [] => usize::MAX,
-            s => s[self.turn % s.len()].max(1),
-        };
-        self.turn += 1;
-        let n = buf.len().min(self.rest.len()).min(size);
-        buf[..n].copy_from_slice(&self.rest[..n]);
-        self.rest = &self.rest[n..];
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Replay<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
+#[path = "support/replay.rs"]
+mod replay;
+use replay::Replay;
 
 type Run<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
-
-fn same_token(a: &Token<'_>, b: &Token<'_>) -> bool {
-    match (a, b) {
-        (Token::SlackV2(x), Token::SlackV2(y)) => x == y,
-        (Token::SlackV1(x), Token::SlackV1(y)) => x == y,
-        (Token::Pinterest(x), Token::Pinterest(y)) => x == y,
-        (Token::Rfc6749(x), Token::Rfc6749(y)) => x == y,
-        _ => false,
-    }
-}
-
-fn same_error(a: &ProviderError<'_>, b: &ProviderError<'_>) -> bool {
-    match (a, b) {
-        (ProviderError::Slack(x), ProviderError::Slack(y)) => x == y,
-        (ProviderError::Pinterest(x), ProviderError::Pinterest(y)) => x == y,
-        (ProviderError::Rfc6749(x), ProviderError::Rfc6749(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Field-by-field equality of two exchange results (decoded strings compared).
-fn same(a: &Run<'_>, b: &Run<'_>) -> bool {
-    match (a, b) {
-        (Ok((x, kx)), Ok((y, ky))) => {
-            kx == ky
-                && match (x, y) {
-                    (
-                        Outcome::Token {
-                            status: s1,
-                            token: t1,
-                        },
-                        Outcome::Token {
-                            status: s2,
-                            token: t2,
-                        },
-                    ) => s1 == s2 && same_token(t1, t2),
-                    (
-                        Outcome::Error {
-                            status: s1,
-                            error: e1,
-                        },
-                        Outcome::Error {
-                            status: s2,
-                            error: e2,
-                        },
-                    ) => s1 == s2 && same_error(e1, e2),
-                    (
-                        Outcome::RateLimited {
-                            status: s1,
-                            retry_after: r1,
-                            error: e1,
-                        },
-                        Outcome::RateLimited {
-                            status: s2,
-                            retry_after: r2,
-                            error: e2,
-                        },
-                    ) => {
-                        s1 == s2
-                            && r1 == r2
-                            && match (e1, e2) {
-                                (None, None) => true,
-                                (Some(e1), Some(e2)) => same_error(e1, e2),
-                                _ => false,
-                            }
-                    }
-                    (Outcome::HttpError { status: s1 }, Outcome::HttpError { status: s2 }) => {
-                        s1 == s2
-                    }
-                    _ => false,
-                }
-        }
-        (Err(x), Err(y)) => x == y,
-        _ => false,
-    }
-}
 
 /// Runs one blocking exchange of `req` against `wire` read in `sizes`; checks that
 /// the request written is exactly the encoded one.
@@ -303,7 +182,7 @@ fn chunked_equals_content_length_for_every_fixture() {
                 let mut b2 = vec![0u8; 4096];
                 let got = exchange(&req, &chunked, &[5, 1, 64], &mut b2);
                 assert!(
-                    same(&want, &got),
+                    want == got,
                     "{} via {:?}: {want:?} vs {got:?}",
                     f.name,
                     req.provider().kind
@@ -399,10 +278,10 @@ proptest! {
         let whole = exchange(req, &wire, &[], &mut b1);
         let mut b2 = vec![0u8; 4096];
         let split = exchange(req, &wire, &read_sizes, &mut b2);
-        prop_assert!(same(&whole, &split), "{:?} vs {:?}", whole, split);
+        prop_assert!(whole == split, "{:?} vs {:?}", whole, split);
         let mut b3 = vec![0u8; 4096];
         let bytewise = exchange(req, &wire, &[1], &mut b3);
-        prop_assert!(same(&whole, &bytewise), "{:?} vs {:?}", whole, bytewise);
+        prop_assert!(whole == bytewise, "{:?} vs {:?}", whole, bytewise);
         // Whatever the body, a well-framed response never fails at the HTTP layer.
         prop_assert!(!matches!(whole, Err(ExchangeError::Response(_))), "{:?}", whole);
     }
@@ -421,7 +300,7 @@ proptest! {
         let whole = exchange(req, &wire, &[], &mut b1);
         let mut b2 = vec![0u8; cap];
         let split = exchange(req, &wire, &read_sizes, &mut b2);
-        prop_assert!(same(&whole, &split), "{:?} vs {:?}", whole, split);
+        prop_assert!(whole == split, "{:?} vs {:?}", whole, split);
     }
 }
 

@@ -4,7 +4,7 @@
 //!   `[selector, n, size_1 … size_n, wire …]`.
 //! - [`Replay`]: an in-memory `embedded-io` (and `embedded-io-async`) transport that
 //!   replays fuzzer bytes as the server, in fuzzer-chosen read sizes.
-//! - [`OwnedResponse`] and [`same_outcome`]: compare the results of two runs.
+//! - [`OwnedResponse`]: compares the results of two reader runs (outcomes compare with `==`).
 //! - [`check_str`] and the `check_*` walkers: every string a parser returns decodes,
 //!   agrees with serde_json, and redacts itself when it is a secret.
 //!
@@ -228,83 +228,9 @@ pub fn run_advance(
 // The exchange driver over an in-memory transport
 // ---------------------------------------------------------------------------------
 
-/// An in-memory transport: the request written is recorded, and reads replay `wire`
-/// in pieces of `sizes` (cycled). A read past the end returns 0 (EOF).
-#[derive(Debug)]
-pub struct Replay<'a> {
-    rest: &'a [u8],
-    sizes: &'a [usize],
-    turn: usize,
-    /// Everything the client wrote.
-    pub written: Vec<u8>,
-    /// Reads served, EOF included.
-    pub reads: usize,
-}
-
-impl<'a> Replay<'a> {
-    /// A server that answers `wire`, `sizes` bytes per read.
-    pub fn new(wire: &'a [u8], sizes: &'a [usize]) -> Self {
-        Self {
-            rest: wire,
-            sizes,
-            turn: 0,
-            written: Vec::new(),
-            reads: 0,
-        }
-    }
-
-    fn read_now(&mut self, buf: &mut [u8]) -> usize {
-        let n = buf
-            .len()
-            .min(self.rest.len())
-            .min(size_at(self.sizes, self.turn));
-        self.turn += 1;
-        self.reads += 1;
-        // Bounded: a driver that keeps reading after EOF is a hang.
-        assert!(self.reads < 1 << 20, "driver keeps reading");
-        buf[..n].copy_from_slice(&self.rest[..n]);
-        self.rest = &self.rest[n..];
-        n
-    }
-}
-
-impl embedded_io::ErrorType for Replay<'_> {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Replay<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        Ok(self.read_now(buf))
-    }
-}
-
-impl embedded_io::Write for Replay<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-impl embedded_io_async::Read for Replay<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        Ok(self.read_now(buf))
-    }
-}
-
-impl embedded_io_async::Write for Replay<'_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    async fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
+#[path = "../../core/tests/support/replay.rs"]
+mod replay;
+pub use replay::Replay;
 
 /// Runs a future whose I/O is always ready (the [`Replay`] transport) to completion.
 pub fn block_on<F: Future>(f: F) -> F::Output {
@@ -320,84 +246,6 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 
 /// What an exchange returns, with the transport error ruled out.
 pub type ExchangeResult<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
-
-/// Whether two tokens are equal (decoded values, field by field).
-pub fn same_token(a: &Token<'_>, b: &Token<'_>) -> bool {
-    match (a, b) {
-        (Token::SlackV2(x), Token::SlackV2(y)) => x == y,
-        (Token::SlackV1(x), Token::SlackV1(y)) => x == y,
-        (Token::Pinterest(x), Token::Pinterest(y)) => x == y,
-        (Token::Rfc6749(x), Token::Rfc6749(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Whether two provider errors are equal.
-pub fn same_provider_error(a: &ProviderError<'_>, b: &ProviderError<'_>) -> bool {
-    match (a, b) {
-        (ProviderError::Slack(x), ProviderError::Slack(y)) => x == y,
-        (ProviderError::Pinterest(x), ProviderError::Pinterest(y)) => x == y,
-        (ProviderError::Rfc6749(x), ProviderError::Rfc6749(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Whether two outcomes are equal.
-pub fn same_outcome(a: &Outcome<'_>, b: &Outcome<'_>) -> bool {
-    match (a, b) {
-        (
-            Outcome::Token {
-                status: s1,
-                token: t1,
-            },
-            Outcome::Token {
-                status: s2,
-                token: t2,
-            },
-        ) => s1 == s2 && same_token(t1, t2),
-        (
-            Outcome::Error {
-                status: s1,
-                error: e1,
-            },
-            Outcome::Error {
-                status: s2,
-                error: e2,
-            },
-        ) => s1 == s2 && same_provider_error(e1, e2),
-        (
-            Outcome::RateLimited {
-                status: s1,
-                retry_after: r1,
-                error: e1,
-            },
-            Outcome::RateLimited {
-                status: s2,
-                retry_after: r2,
-                error: e2,
-            },
-        ) => {
-            s1 == s2
-                && r1 == r2
-                && match (e1, e2) {
-                    (None, None) => true,
-                    (Some(x), Some(y)) => same_provider_error(x, y),
-                    _ => false,
-                }
-        }
-        (Outcome::HttpError { status: s1 }, Outcome::HttpError { status: s2 }) => s1 == s2,
-        _ => false,
-    }
-}
-
-/// Whether two exchange results are equal.
-pub fn same_result(a: &ExchangeResult<'_>, b: &ExchangeResult<'_>) -> bool {
-    match (a, b) {
-        (Ok((o1, k1)), Ok((o2, k2))) => k1 == k2 && same_outcome(o1, o2),
-        (Err(e1), Err(e2)) => e1 == e2,
-        _ => false,
-    }
-}
 
 /// A fixed, valid request for each provider (RFC 6749 on a loopback test endpoint).
 pub fn requests() -> [TokenRequest<'static>; 4] {
@@ -449,11 +297,7 @@ pub fn check_result(r: &ExchangeResult<'_>) {
             }
         }
         Outcome::Error { error, .. } => check_provider_error(error),
-        Outcome::RateLimited { error, .. } => {
-            if let Some(e) = error {
-                check_provider_error(e);
-            }
-        }
+        Outcome::RateLimited { error: Some(e), .. } => check_provider_error(e),
         _ => {}
     }
 }
