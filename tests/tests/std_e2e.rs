@@ -54,6 +54,15 @@ impl Urls {
     }
 }
 
+impl Env {
+    /// One blocking exchange that must reach the provider.
+    fn ex(&self, p: &Provider<'_>, auth: ClientAuth<'_>, grant: Grant<'_>) -> OwnedOutcome {
+        self.client
+            .exchange(&TokenRequest::new(p, auth, grant))
+            .unwrap()
+    }
+}
+
 fn env() -> Env {
     env_with(LocalProviderConfig::default(), |b| b)
 }
@@ -125,14 +134,11 @@ fn slack_v2_code_and_rotation_basic_and_post() {
     ] {
         let code =
             e.lp.issue_code(lp::SLACK_ROTATING_CLIENT_ID, Some(REDIRECT), None, None);
-        let o = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
-            ))
-            .unwrap();
+        let o = e.ex(
+            &p,
+            auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        );
         let t = token(&o);
         assert!(access(&o).starts_with("xoxe.xoxb-"), "{o:?}");
         assert_eq!(t.token_type.as_deref(), Some("bot"));
@@ -142,25 +148,11 @@ fn slack_v2_code_and_rotation_basic_and_post() {
             .clone()
             .expect("rotation gives a refresh token");
         // Rotation: the new refresh token works, the old one is spent.
-        let o2 = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::refresh_token(refresh.expose()),
-            ))
-            .unwrap();
+        let o2 = e.ex(&p, auth, Grant::refresh_token(refresh.expose()));
         let new_refresh = token(&o2).refresh_token.clone().unwrap();
         assert_ne!(new_refresh, refresh);
         assert!(!e.lp.refresh_token_is_live(refresh.expose()));
-        let again = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::refresh_token(refresh.expose()),
-            ))
-            .unwrap();
+        let again = e.ex(&p, auth, Grant::refresh_token(refresh.expose()));
         assert!(
             matches!(again, OwnedOutcome::Error { status: 200, .. }),
             "{again:?}"
@@ -168,14 +160,11 @@ fn slack_v2_code_and_rotation_basic_and_post() {
     }
     // Slack's answer carries the webhook URL `\/`-escaped; the owned value is unescaped.
     let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
-            Grant::authorization_code(&code),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
+        Grant::authorization_code(&code),
+    );
     let json = o.to_json(true).to_string();
     assert!(!json.contains("\\\\/"), "{json}");
     assert!(access(&o).starts_with("xoxb-"));
@@ -186,41 +175,21 @@ fn slack_v2_errors_arrive_with_http_200() {
     let e = env();
     let p = e.urls.slack2();
     let good = ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into());
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            good,
-            Grant::authorization_code("nope"),
-        ))
-        .unwrap();
+    let o = e.ex(&p, good, Grant::authorization_code("nope"));
     error(&o, 200, "invalid_code");
     let code =
         e.lp.issue_code(lp::SLACK_CLIENT_ID, Some(REDIRECT), None, None);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            good,
-            Grant::authorization_code(&code).with_redirect_uri("https://evil.example/cb"),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        good,
+        Grant::authorization_code(&code).with_redirect_uri("https://evil.example/cb"),
+    );
     error(&o, 200, "bad_redirect_uri");
     let bad = ClientAuth::basic(lp::SLACK_CLIENT_ID, "wrong".into());
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(&p, bad, Grant::authorization_code("x")))
-        .unwrap();
+    let o = e.ex(&p, bad, Grant::authorization_code("x"));
     error(&o, 200, "bad_client_secret");
     let unknown = ClientAuth::basic("999.999", "x".into());
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            unknown,
-            Grant::authorization_code("x"),
-        ))
-        .unwrap();
+    let o = e.ex(&p, unknown, Grant::authorization_code("x"));
     error(&o, 200, "invalid_client_id");
 }
 
@@ -229,10 +198,7 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     let e = env();
     let p = e.urls.slack2();
     let rl = ClientAuth::basic(lp::RATELIMITED, "x".into());
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(&p, rl, Grant::authorization_code("c")))
-        .unwrap();
+    let o = e.ex(&p, rl, Grant::authorization_code("c"));
     match &o {
         OwnedOutcome::RateLimited {
             status,
@@ -259,10 +225,7 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     let p2 = e2.urls.slack2();
     let before = e2.lp.requests_served();
     let t = Instant::now();
-    let o = e2
-        .client
-        .exchange(&TokenRequest::new(&p2, rl, Grant::authorization_code("c")))
-        .unwrap();
+    let o = e2.ex(&p2, rl, Grant::authorization_code("c"));
     assert!(matches!(o, OwnedOutcome::RateLimited { .. }));
     assert_eq!(e2.lp.requests_served() - before, 2);
     assert!(t.elapsed() >= Duration::from_secs(1));
@@ -276,10 +239,7 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
     });
     let p3 = e3.urls.slack2();
     let t = Instant::now();
-    let o = e3
-        .client
-        .exchange(&TokenRequest::new(&p3, rl, Grant::authorization_code("c")))
-        .unwrap();
+    let o = e3.ex(&p3, rl, Grant::authorization_code("c"));
     assert!(matches!(o, OwnedOutcome::RateLimited { .. }));
     assert!(t.elapsed() < Duration::from_millis(900));
 }
@@ -293,24 +253,14 @@ fn slack_v1_code_basic_and_post_and_error() {
         ClientAuth::post(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
     ] {
         let code = e.lp.issue_code(lp::SLACK_CLIENT_ID, None, None, None);
-        let o = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::authorization_code(&code),
-            ))
-            .unwrap();
+        let o = e.ex(&p, auth, Grant::authorization_code(&code));
         assert!(access(&o).starts_with("xox"), "{o:?}");
     }
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::post(lp::SLACK_CLIENT_ID, "bad".into()),
-            Grant::authorization_code("c"),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::post(lp::SLACK_CLIENT_ID, "bad".into()),
+        Grant::authorization_code("c"),
+    );
     error(&o, 200, "bad_client_secret");
 }
 
@@ -321,26 +271,16 @@ fn pinterest_every_grant_over_chunked_answers() {
     let auth = ClientAuth::basic(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into());
     let code =
         e.lp.issue_code(lp::PINTEREST_CLIENT_ID, Some(REDIRECT), None, None);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            auth,
-            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        auth,
+        Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+    );
     assert!(access(&o).starts_with("pina_"));
     let refresh = token(&o).refresh_token.clone().unwrap();
     assert!(refresh.expose().starts_with("pinr_"));
     // Without continuous refresh: no new refresh token, the old one stays.
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            auth,
-            Grant::refresh_token(refresh.expose()),
-        ))
-        .unwrap();
+    let o = e.ex(&p, auth, Grant::refresh_token(refresh.expose()));
     assert!(token(&o).refresh_token.is_none());
     // With it: a new refresh token and its expiry.
     let o = e
@@ -355,34 +295,25 @@ fn pinterest_every_grant_over_chunked_answers() {
         t.refresh_token.is_some() && t.refresh_token_expires_at.is_some(),
         "{t:?}"
     );
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            auth,
-            Grant::client_credentials().with_scope("boards:read"),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        auth,
+        Grant::client_credentials().with_scope("boards:read"),
+    );
     assert!(access(&o).starts_with("pinc_"));
     assert!(token(&o).refresh_token.is_none());
     // Errors: wrong secret is 401 code 2; credentials in the body are refused.
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::basic(lp::PINTEREST_CLIENT_ID, "bad".into()),
-            Grant::client_credentials(),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::basic(lp::PINTEREST_CLIENT_ID, "bad".into()),
+        Grant::client_credentials(),
+    );
     error(&o, 401, "2");
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::post(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into()),
-            Grant::client_credentials(),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::post(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into()),
+        Grant::client_credentials(),
+    );
     assert!(
         matches!(
             o,
@@ -410,30 +341,21 @@ fn rfc6749_every_grant_and_auth_mode() {
         let id = auth.client_id();
         let code =
             e.lp.issue_code(id, Some(REDIRECT), None, Some("read write"));
-        let o = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
-            ))
-            .unwrap();
+        let o = e.ex(
+            &p,
+            auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        );
         let t = token(&o).clone();
         assert_eq!(t.token_type.as_deref(), Some("Bearer"), "{id}");
         let r = t.refresh_token.unwrap();
-        let o = e
-            .client
-            .exchange(&TokenRequest::new(
-                &p,
-                auth,
-                Grant::refresh_token(r.expose()).with_scope("read"),
-            ))
-            .unwrap();
+        let o = e.ex(
+            &p,
+            auth,
+            Grant::refresh_token(r.expose()).with_scope("read"),
+        );
         token(&o);
-        let o = e
-            .client
-            .exchange(&TokenRequest::new(&p, auth, Grant::client_credentials()))
-            .unwrap();
+        let o = e.ex(&p, auth, Grant::client_credentials());
         token(&o);
     }
     let (verifier, challenge) = pkce();
@@ -443,16 +365,10 @@ fn rfc6749_every_grant_and_auth_mode() {
     let g = Grant::authorization_code(&code)
         .with_redirect_uri(REDIRECT)
         .with_code_verifier(&verifier);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(&p, public, g))
-        .unwrap();
+    let o = e.ex(&p, public, g);
     token(&o);
     // Replayed code.
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(&p, public, g))
-        .unwrap();
+    let o = e.ex(&p, public, g);
     error(&o, 400, "invalid_grant");
 }
 
@@ -461,60 +377,37 @@ fn rfc6749_error_paths() {
     let e = env();
     let p = e.urls.rfc();
     let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            basic,
-            Grant::authorization_code("bogus"),
-        ))
-        .unwrap();
+    let o = e.ex(&p, basic, Grant::authorization_code("bogus"));
     error(&o, 400, "invalid_grant");
     let code =
         e.lp.issue_code(lp::RFC6749_CLIENT_ID, Some(REDIRECT), None, None);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            basic,
-            Grant::authorization_code(&code).with_redirect_uri("https://other.example/cb"),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        basic,
+        Grant::authorization_code(&code).with_redirect_uri("https://other.example/cb"),
+    );
     error(&o, 400, "invalid_grant");
     let (_, challenge) = pkce();
     let code =
         e.lp.issue_code(lp::PUBLIC_CLIENT_ID, Some(REDIRECT), Some(&challenge), None);
     let wrong = "x".repeat(43);
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::public(lp::PUBLIC_CLIENT_ID),
-            Grant::authorization_code(&code)
-                .with_redirect_uri(REDIRECT)
-                .with_code_verifier(&wrong),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::public(lp::PUBLIC_CLIENT_ID),
+        Grant::authorization_code(&code)
+            .with_redirect_uri(REDIRECT)
+            .with_code_verifier(&wrong),
+    );
     error(&o, 400, "invalid_grant");
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            ClientAuth::basic(lp::RFC6749_CLIENT_ID, "bad".into()),
-            Grant::client_credentials(),
-        ))
-        .unwrap();
+    let o = e.ex(
+        &p,
+        ClientAuth::basic(lp::RFC6749_CLIENT_ID, "bad".into()),
+        Grant::client_credentials(),
+    );
     error(&o, 401, "invalid_client");
     let r =
         e.lp.issue_refresh_token(ProviderKind::Rfc6749, lp::RFC6749_CLIENT_ID, Some("read"));
-    let o = e
-        .client
-        .exchange(&TokenRequest::new(
-            &p,
-            basic,
-            Grant::refresh_token(&r).with_scope("read admin"),
-        ))
-        .unwrap();
+    let o = e.ex(&p, basic, Grant::refresh_token(&r).with_scope("read admin"));
     error(&o, 400, "invalid_scope");
 }
 
@@ -633,11 +526,7 @@ fn keep_alive_reuses_one_connection() {
     let p = e.urls.rfc();
     let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
     for _ in 0..5 {
-        token(
-            &e.client
-                .exchange(&TokenRequest::new(&p, basic, Grant::client_credentials()))
-                .unwrap(),
-        );
+        token(&e.ex(&p, basic, Grant::client_credentials()));
     }
     assert_eq!(e.lp.requests_served(), 5);
 }
