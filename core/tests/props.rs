@@ -72,32 +72,6 @@ const RFC: Provider<'static> = Provider::rfc6749(Endpoint {
     path: "/oauth/token",
 });
 
-/// One valid request per provider.
-fn requests() -> [TokenRequest<'static>; 4] {
-    [
-        TokenRequest::new(
-            &SLACK_V2,
-            ClientAuth::basic("111.222", "secret".into()),
-            Grant::authorization_code("ccdaa72ad"),
-        ),
-        TokenRequest::new(
-            &SLACK_V1,
-            ClientAuth::post("111.222", "secret".into()),
-            Grant::authorization_code("ccdaa72ad"),
-        ),
-        TokenRequest::new(
-            &PINTEREST,
-            ClientAuth::basic("test-app-id", "test-app-secret".into()),
-            Grant::refresh_token("pinr_x"),
-        ),
-        TokenRequest::new(
-            &RFC,
-            ClientAuth::public("s6BhdRkqt3"),
-            Grant::authorization_code("SplxlOBeZQQYbYS6WxSbIA"),
-        ),
-    ]
-}
-
 // ---------------------------------------------------------------------------------
 // Wire framing
 // ---------------------------------------------------------------------------------
@@ -139,7 +113,7 @@ fn by_chunks(status: u16, body: &[u8], sizes: &[usize], ext: bool) -> Vec<u8> {
 
 #[path = "support/replay.rs"]
 mod replay;
-use replay::Replay;
+use replay::{requests, Replay};
 
 type Run<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
 

@@ -24,8 +24,6 @@ use picoauth::json::slack::{
     SlackWarning, Warnings,
 };
 use picoauth::json::{AccessToken, DecodeError, IdToken, JsonStr, RefreshToken, WebhookUrl};
-use picoauth::provider::{Endpoint, Provider, PINTEREST, SLACK_V1, SLACK_V2};
-use picoauth::request::{ClientAuth, Grant, TokenRequest};
 
 // ---------------------------------------------------------------------------------
 // Input framing
@@ -230,7 +228,7 @@ pub fn run_advance(
 
 #[path = "../../core/tests/support/replay.rs"]
 mod replay;
-pub use replay::Replay;
+pub use replay::{requests, Replay};
 
 /// Runs a future whose I/O is always ready (the [`Replay`] transport) to completion.
 pub fn block_on<F: Future>(f: F) -> F::Output {
@@ -246,40 +244,6 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 
 /// What an exchange returns, with the transport error ruled out.
 pub type ExchangeResult<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
-
-/// A fixed, valid request for each provider (RFC 6749 on a loopback test endpoint).
-pub fn requests() -> [TokenRequest<'static>; 4] {
-    const RFC: Provider<'static> = Provider::rfc6749(Endpoint {
-        tls: false,
-        host: "127.0.0.1",
-        port: 8080,
-        path: "/oauth/token",
-    });
-    [
-        TokenRequest::new(
-            &SLACK_V2,
-            ClientAuth::basic("111.222", "secret".into()),
-            Grant::authorization_code("ccdaa72ad"),
-        ),
-        TokenRequest::new(
-            &SLACK_V1,
-            ClientAuth::post("111.222", "secret".into()),
-            Grant::authorization_code("ccdaa72ad"),
-        ),
-        TokenRequest::new(
-            &PINTEREST,
-            ClientAuth::basic("test-app-id", "test-app-secret".into()),
-            Grant::refresh_token("pinr_x"),
-        )
-        .continuous_refresh(true),
-        TokenRequest::new(
-            &RFC,
-            ClientAuth::public("s6BhdRkqt3"),
-            Grant::authorization_code("SplxlOBeZQQYbYS6WxSbIA")
-                .with_code_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-        ),
-    ]
-}
 
 /// Checks every string of an exchange result.
 pub fn check_result(r: &ExchangeResult<'_>) {

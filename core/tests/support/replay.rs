@@ -1,4 +1,4 @@
-//! An in-memory transport for the exchange drivers, shared by the core's tests and the
+//! An in-memory transport for the exchange drivers and one request per provider, shared by the core's tests and the
 //! fuzz targets (`fuzz/src/lib.rs` includes this file by path).
 //!
 //! The server side replays `wire` in reads of `sizes` bytes (cycled; none = as much as
@@ -8,6 +8,9 @@
 #![allow(unreachable_pub, dead_code)]
 
 use core::convert::Infallible;
+
+use picoauth::provider::{Endpoint, Provider, PINTEREST, SLACK_V1, SLACK_V2};
+use picoauth::request::{ClientAuth, Grant, TokenRequest};
 
 /// Bytes accepted per `write` call.
 const WRITE_STEP: usize = 7;
@@ -102,4 +105,38 @@ impl embedded_io_async::Write for Replay<'_> {
         self.flushed = true;
         Ok(())
     }
+}
+
+/// A fixed, valid request for each provider (RFC 6749 on a loopback test endpoint).
+pub fn requests() -> [TokenRequest<'static>; 4] {
+    const RFC: Provider<'static> = Provider::rfc6749(Endpoint {
+        tls: false,
+        host: "127.0.0.1",
+        port: 8080,
+        path: "/oauth/token",
+    });
+    [
+        TokenRequest::new(
+            &SLACK_V2,
+            ClientAuth::basic("111.222", "secret".into()),
+            Grant::authorization_code("ccdaa72ad"),
+        ),
+        TokenRequest::new(
+            &SLACK_V1,
+            ClientAuth::post("111.222", "secret".into()),
+            Grant::authorization_code("ccdaa72ad"),
+        ),
+        TokenRequest::new(
+            &PINTEREST,
+            ClientAuth::basic("test-app-id", "test-app-secret".into()),
+            Grant::refresh_token("pinr_x"),
+        )
+        .continuous_refresh(true),
+        TokenRequest::new(
+            &RFC,
+            ClientAuth::public("s6BhdRkqt3"),
+            Grant::authorization_code("SplxlOBeZQQYbYS6WxSbIA")
+                .with_code_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        ),
+    ]
 }
