@@ -266,7 +266,7 @@ proptest! {
     fn exchange_survives_garbage(
         wire in prop::collection::vec(any::<u8>(), 0..600),
         read_sizes in prop::collection::vec(1usize..64, 0..5),
-        cap in 300usize..700,
+        cap in 400usize..800,
         provider in 0usize..4,
     ) {
         let req = &requests()[provider];
