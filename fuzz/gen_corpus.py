@@ -12,7 +12,10 @@ import os
 import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = [os.path.join(HERE, "..", "tests", "fixtures"), "/work/shared/fixtures"]
+FIXTURES = [
+    os.path.join(HERE, "..", "tests", "fixtures"),
+    os.path.join(HERE, "..", "..", "shared", "fixtures"),
+]
 CORPUS = os.path.join(HERE, "corpus")
 
 
