@@ -29,6 +29,8 @@ cargo build -q --release --locked --bin probe --target "$target" --features enco
 cp "$elf" "$CARGO_TARGET_DIR/probe-encode.elf"
 cargo build -q --release --locked --bin probe --target "$target" --features parse
 cp "$elf" "$CARGO_TARGET_DIR/probe-parse.elf"
+cargo build -q --release --locked --bin probe --target "$target" --features with-core,slack-only
+cp "$elf" "$CARGO_TARGET_DIR/probe-slack-only.elf"
 
 text() { "$size_tool" -A "$1" | awk '$1 == ".text" { print $2 }'; }
 rodata() { "$size_tool" -A "$1" | awk '$1 == ".rodata" { print $2 }'; }
@@ -45,6 +47,8 @@ par=$(( $(text "$CARGO_TARGET_DIR/probe-parse.elf") - base ))
 echo "core share:         .text $share B ($(kib "$share")), .rodata $((with_ro - base_ro)) B"
 echo "  encode alone:     .text $enc B ($(kib "$enc"))"
 echo "  parse alone:      .text $par B ($(kib "$par"))"
+one=$(( $(text "$CARGO_TARGET_DIR/probe-slack-only.elf") - base ))
+echo "one provider known at compile time (Slack v2, Basic, code): .text $one B ($(kib "$one"))"
 if [ "$share" -le "$goal" ]; then
   echo "goal .text <= $goal B: met"
 else
