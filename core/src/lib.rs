@@ -61,3 +61,9 @@ pub mod state;
 
 pub use error::EncodeError;
 pub use secret::ClientSecret;
+
+/// The Rust examples of the top-level README, compiled and run as doc tests so they
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
