@@ -455,6 +455,56 @@ fn fixture_cases() -> Vec<(&'static str, ProviderKind, u16, &'static str)> {
             400,
             "error 400 slow_down",
         ),
+        ("oidc-provider-code-basic.json", Rfc6749, 200, "token 200"),
+        ("oidc-provider-refresh.json", Rfc6749, 200, "token 200"),
+        (
+            "oidc-provider-client-credentials.json",
+            Rfc6749,
+            200,
+            "token 200",
+        ),
+        (
+            "oidc-provider-code-reused.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_grant",
+        ),
+        (
+            "oidc-provider-pkce-wrong-verifier.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_grant",
+        ),
+        (
+            "oidc-provider-refresh-wider-scope.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_scope",
+        ),
+        (
+            "oidc-provider-bad-secret.json",
+            Rfc6749,
+            401,
+            "error 401 invalid_client",
+        ),
+        (
+            "oidc-provider-grant-not-allowed.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_request",
+        ),
+        (
+            "oidc-provider-unsupported-grant-type.json",
+            Rfc6749,
+            400,
+            "error 400 unsupported_grant_type",
+        ),
+        (
+            "oidc-provider-missing-code.json",
+            Rfc6749,
+            400,
+            "error 400 invalid_request",
+        ),
     ]
 }
 

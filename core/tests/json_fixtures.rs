@@ -499,6 +499,73 @@ fn rfc6749_examples() {
     assert!(e.description.is_none() && e.uri.is_none());
 }
 
+/// What panva's oidc-provider (an independent, certified implementation) sent the
+/// interop peer's requests, recorded by `tests/interop/capture_fixtures.py`.
+#[test]
+fn oidc_provider_answers() {
+    let t = rfc_token(fx!("oidc-provider-code-basic.json"));
+    assert_eq!(t.token_type, TokenType::Bearer);
+    assert_eq!(t.expires_in, Some(600));
+    assert_eq!(s(t.scope), "api:read api:write");
+    assert_eq!(t.scopes().count(), 2);
+    let first_refresh = s(t.refresh_token.map(|r| r.expose()));
+    assert_eq!(first_refresh.len(), 43);
+    assert!(t.id_token.is_none());
+
+    // The refresh narrows the scope and (no rotation configured) repeats the refresh token.
+    let t = rfc_token(fx!("oidc-provider-refresh.json"));
+    assert_eq!(s(t.scope), "api:read");
+    assert_eq!(s(t.refresh_token.map(|r| r.expose())), first_refresh);
+
+    let t = rfc_token(fx!("oidc-provider-client-credentials.json"));
+    assert!(t.refresh_token.is_none());
+    assert_eq!((t.token_type, t.expires_in), (TokenType::Bearer, Some(600)));
+
+    let errors: [(&[u8], ErrorCode<'_>, &str); 6] = [
+        (
+            fx!("oidc-provider-code-reused.json"),
+            ErrorCode::InvalidGrant,
+            "grant request is invalid",
+        ),
+        (
+            fx!("oidc-provider-pkce-wrong-verifier.json"),
+            ErrorCode::InvalidGrant,
+            "grant request is invalid",
+        ),
+        (
+            fx!("oidc-provider-bad-secret.json"),
+            ErrorCode::InvalidClient,
+            "client authentication failed",
+        ),
+        (
+            fx!("oidc-provider-grant-not-allowed.json"),
+            ErrorCode::InvalidRequest,
+            "requested grant type is not allowed for this client",
+        ),
+        (
+            fx!("oidc-provider-unsupported-grant-type.json"),
+            ErrorCode::UnsupportedGrantType,
+            "unsupported grant_type requested",
+        ),
+        (
+            fx!("oidc-provider-missing-code.json"),
+            ErrorCode::InvalidRequest,
+            "missing required parameter 'code'",
+        ),
+    ];
+    for (body, code, description) in errors {
+        let e = rfc_error(body);
+        assert_eq!((e.code, s(e.description).as_str()), (code, description));
+        assert!(e.uri.is_none());
+    }
+
+    // An extension member on an error: the scope that was refused.
+    let e = rfc_error(fx!("oidc-provider-refresh-wider-scope.json"));
+    assert_eq!(e.code, ErrorCode::InvalidScope);
+    assert_eq!(s(e.description), "refresh token missing requested scope");
+    assert!(matches!(e.object.get("scope"), Some(Value::String(v)) if v == "api:admin"));
+}
+
 #[test]
 fn oauth2rs_tokens() {
     let t = rfc_token(fx!("oauth2rs-minimal-token-type-uppercase.json"));

@@ -67,6 +67,31 @@ pub const FIXTURES: &[(&str, ProviderKind, u16, Shape, &[u8])] = &[
         Token
     ),
     fx!("oauth2rs-token-type-number.json", Rfc6749, 200, Failed),
+    fx!("oidc-provider-bad-secret.json", Rfc6749, 401, Error),
+    fx!("oidc-provider-client-credentials.json", Rfc6749, 200, Token),
+    fx!("oidc-provider-code-basic.json", Rfc6749, 200, Token),
+    fx!("oidc-provider-code-reused.json", Rfc6749, 400, Error),
+    fx!("oidc-provider-grant-not-allowed.json", Rfc6749, 400, Error),
+    fx!("oidc-provider-missing-code.json", Rfc6749, 400, Error),
+    fx!(
+        "oidc-provider-pkce-wrong-verifier.json",
+        Rfc6749,
+        400,
+        Error
+    ),
+    fx!(
+        "oidc-provider-refresh-wider-scope.json",
+        Rfc6749,
+        400,
+        Error
+    ),
+    fx!("oidc-provider-refresh.json", Rfc6749, 200, Token),
+    fx!(
+        "oidc-provider-unsupported-grant-type.json",
+        Rfc6749,
+        400,
+        Error
+    ),
     fx!(
         "pinterest-docs-client-credentials.json",
         Pinterest,

@@ -83,6 +83,7 @@ struct Fixture {
 
 fn fixtures() -> Vec<Fixture> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let sources = std::fs::read_to_string(dir.join("SOURCES.md")).expect("SOURCES.md");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
         let path = entry.expect("dir entry").path();
@@ -99,20 +100,7 @@ fn fixtures() -> Vec<Fixture> {
         } else {
             ProviderKind::Rfc6749
         };
-        let status = if name.contains("429") {
-            429
-        } else if name.contains("401") {
-            401
-        } else if name.contains("403") {
-            403
-        } else if name.starts_with("oauth2rs-error")
-            || name.starts_with("oauth2rs-device-error")
-            || name.starts_with("rfc6749-5.2")
-        {
-            400
-        } else {
-            200
-        };
+        let status = status_in_sources(&sources, &name);
         let body = std::fs::read(&path).expect("read fixture");
         out.push(Fixture {
             name,
@@ -128,6 +116,21 @@ fn fixtures() -> Vec<Fixture> {
         out.len()
     );
     out
+}
+
+/// The first three-digit number in the last cell of the file's `SOURCES.md` row; 200
+/// where the row gives none.
+fn status_in_sources(sources: &str, name: &str) -> u16 {
+    sources
+        .lines()
+        .find(|l| l.starts_with(&format!("| {name} |")))
+        .and_then(|l| l.trim_end_matches('|').rsplit('|').next())
+        .and_then(|cell| {
+            cell.split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 3)
+                .and_then(|w| w.parse().ok())
+        })
+        .unwrap_or(200)
 }
 
 fn reason(status: u16) -> &'static str {
