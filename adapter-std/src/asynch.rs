@@ -68,8 +68,14 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures; a provider's refusal is
     /// an `Ok` outcome.
     pub async fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        self.exchange_with(req, |o| OwnedOutcome::from_outcome(o, req.provider().kind))
-            .await
+        let deadline = Instant::now() + self.total_timeout;
+        let inner = self.exchange_inner(req, |o, www| {
+            OwnedOutcome::from_outcome(o, req.provider().kind).with_www_authenticate(www)
+        });
+        match tokio::time::timeout_at(deadline.into(), inner).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout),
+        }
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f`.
@@ -82,16 +88,18 @@ impl Client {
         f: impl FnOnce(&Outcome<'_>) -> R,
     ) -> Result<R, Error> {
         let deadline = Instant::now() + self.total_timeout;
-        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, f)).await {
+        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, |o, _| f(o))).await
+        {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout),
         }
     }
 
+    /// One exchange; `f` gets the outcome and the response's `WWW-Authenticate`.
     async fn exchange_inner<R>(
         &self,
         req: &TokenRequest<'_>,
-        f: impl FnOnce(&Outcome<'_>) -> R,
+        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
     ) -> Result<R, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
@@ -111,8 +119,8 @@ impl Client {
             first
         };
         match result {
-            Ok((outcome, keep_alive)) => {
-                let r = f(&outcome);
+            Ok((outcome, keep_alive, www)) => {
+                let r = f(&outcome, www.as_deref());
                 if keep_alive {
                     self.pool.lock().await.insert(key, stream);
                 }
@@ -149,9 +157,10 @@ async fn run<'b>(
     stream: &mut Stream,
     req: &TokenRequest<'_>,
     buf: &'b mut [u8],
-) -> Result<(Outcome<'b>, bool), ExchangeError<io::Error>> {
+) -> Result<crate::client::Answer<'b>, ExchangeError<io::Error>> {
     let mut io = FromTokio::new(stream);
-    exchange::asynch::exchange(&mut io, req, buf).await
+    let reading = exchange::asynch::read_response(&mut io, req, buf).await?;
+    crate::client::answer(reading)
 }
 
 fn is_stale(e: &ExchangeError<io::Error>) -> bool {

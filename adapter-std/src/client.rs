@@ -191,7 +191,9 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures. A provider's refusal
     /// is an `Ok` outcome, not an error.
     pub fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        self.exchange_with(req, |o| OwnedOutcome::from_outcome(o, req.provider().kind))
+        self.exchange_full(req, |o, www| {
+            OwnedOutcome::from_outcome(o, req.provider().kind).with_www_authenticate(www)
+        })
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f` (no copies).
@@ -203,11 +205,21 @@ impl Client {
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>) -> R,
     ) -> Result<R, Error> {
+        self.exchange_full(req, |o, _| f(o))
+    }
+
+    /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
+    /// `WWW-Authenticate` value.
+    fn exchange_full<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+    ) -> Result<R, Error> {
         let start = Instant::now();
         let mut attempt = 1u32;
         let mut buf = vec![0u8; self.settings.max_response_bytes];
         loop {
-            let outcome = self.exchange_once(req, &mut buf, start)?;
+            let (outcome, www) = self.exchange_once(req, &mut buf, start)?;
             // Decide on a retry without holding the borrow of `buf`.
             let wait = match (&outcome, self.settings.retry) {
                 (Outcome::RateLimited { retry_after, .. }, Some(policy))
@@ -228,17 +240,18 @@ impl Client {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
-                None => return Ok(f(&outcome)),
+                None => return Ok(f(&outcome, www.as_deref())),
             }
         }
     }
 
+    /// One attempt: the outcome and the response's `WWW-Authenticate` value.
     fn exchange_once<'b>(
         &self,
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         start: Instant,
-    ) -> Result<Outcome<'b>, Error> {
+    ) -> Result<(Outcome<'b>, Option<String>), Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
@@ -253,13 +266,13 @@ impl Client {
         conn.deadline = deadline;
         let result = run(&mut conn, req, buf);
         match result {
-            Ok((outcome, keep_alive)) => {
+            Ok((outcome, keep_alive, www)) => {
                 if keep_alive {
                     if let Ok(mut p) = self.pool.lock() {
                         p.insert(key, conn);
                     }
                 }
-                Ok(outcome)
+                Ok((outcome, www))
             }
             Err(e) => Err(map_error(e)),
         }
@@ -307,13 +320,32 @@ impl Client {
     }
 }
 
+/// The outcome, whether the connection may be reused, and `WWW-Authenticate`.
+pub(crate) type Answer<'b> = (Outcome<'b>, bool, Option<String>);
+
 fn run<'b>(
     conn: &mut Conn,
     req: &TokenRequest<'_>,
     buf: &'b mut [u8],
-) -> Result<(Outcome<'b>, bool), ExchangeError<io::Error>> {
+) -> Result<Answer<'b>, ExchangeError<io::Error>> {
     let mut io = FromStd::new(conn);
-    exchange::blocking::exchange(&mut io, req, buf)
+    let reading = exchange::blocking::read_response(&mut io, req, buf)?;
+    answer(reading)
+}
+
+/// Takes what the head says before the body is interpreted.
+pub(crate) fn answer(
+    reading: exchange::Reading<'_>,
+) -> Result<Answer<'_>, ExchangeError<io::Error>> {
+    let www = reading
+        .response()
+        .and_then(|r| r.www_authenticate)
+        .map(str::to_owned);
+    let keep_alive = reading.keep_alive();
+    let outcome = reading
+        .into_outcome()
+        .map_err(|e| e.map_io(|never| match never {}))?;
+    Ok((outcome, keep_alive, www))
 }
 
 pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {

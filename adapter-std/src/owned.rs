@@ -202,6 +202,9 @@ pub enum OwnedOutcome {
         code: String,
         /// A human description, when sent.
         description: Option<String>,
+        /// The `WWW-Authenticate` challenge sent with the error (RFC 6749 §5.2 asks for
+        /// one with a 401 `invalid_client` after Basic authentication).
+        www_authenticate: Option<String>,
         /// Every parsed field.
         fields: Fields,
     },
@@ -220,6 +223,8 @@ pub enum OwnedOutcome {
     HttpError {
         /// The HTTP status.
         status: u16,
+        /// The `WWW-Authenticate` challenge, when one came (a 401 without an error body).
+        www_authenticate: Option<String>,
     },
 }
 
@@ -230,8 +235,38 @@ impl OwnedOutcome {
             Self::Token { status, .. }
             | Self::Error { status, .. }
             | Self::RateLimited { status, .. }
-            | Self::HttpError { status } => *status,
+            | Self::HttpError { status, .. } => *status,
         }
+    }
+
+    /// The `WWW-Authenticate` challenge that came with an error or unexpected status.
+    pub fn www_authenticate(&self) -> Option<&str> {
+        match self {
+            Self::Error {
+                www_authenticate, ..
+            }
+            | Self::HttpError {
+                www_authenticate, ..
+            } => www_authenticate.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Sets the `WWW-Authenticate` challenge of an error or unexpected status (the
+    /// clients and [`parse_response`] take it from the response head); other outcomes
+    /// are returned unchanged.
+    #[must_use]
+    pub fn with_www_authenticate(mut self, challenge: Option<&str>) -> Self {
+        if let Self::Error {
+            www_authenticate, ..
+        }
+        | Self::HttpError {
+            www_authenticate, ..
+        } = &mut self
+        {
+            *www_authenticate = challenge.map(str::to_owned);
+        }
+        self
     }
 
     /// The token set, for a token outcome.
@@ -262,7 +297,8 @@ impl OwnedOutcome {
     }
 
     /// The command line's JSON object:
-    /// `{"outcome":…,"http_status":N,"retry_after":N,"fields":{…}}`.
+    /// `{"outcome":…,"http_status":N,"retry_after":N,"www_authenticate":…,"fields":{…}}`
+    /// (`retry_after` and `www_authenticate` only when present).
     pub fn to_json(&self, show_secrets: bool) -> Value {
         let mut m = Map::new();
         m.insert("outcome".into(), Value::from(self.kind()));
@@ -273,6 +309,9 @@ impl OwnedOutcome {
         } = self
         {
             m.insert("retry_after".into(), Value::from(*r));
+        }
+        if let Some(w) = self.www_authenticate() {
+            m.insert("www_authenticate".into(), Value::from(w));
         }
         let fields = match self {
             Self::Token { fields, .. }
@@ -301,6 +340,7 @@ impl OwnedOutcome {
                     status: *status,
                     code,
                     description,
+                    www_authenticate: None,
                     fields,
                 }
             }
@@ -326,8 +366,10 @@ impl OwnedOutcome {
                     fields,
                 }
             }
-            Outcome::HttpError { status } => Self::HttpError { status: *status },
-            _ => Self::HttpError { status: o.status() },
+            _ => Self::HttpError {
+                status: o.status(),
+                www_authenticate: None,
+            },
         }
     }
 }
@@ -390,7 +432,7 @@ pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, Pa
         resp.body,
     )
     .map_err(ParseError::Exchange)?;
-    Ok(OwnedOutcome::from_outcome(&o, kind))
+    Ok(OwnedOutcome::from_outcome(&o, kind).with_www_authenticate(resp.www_authenticate))
 }
 
 fn team_fields(id: Option<JsonStr<'_>>, name: Option<JsonStr<'_>>) -> Fields {

@@ -30,7 +30,7 @@
 
 use core::fmt;
 
-use crate::http::response::{ResponseError, ResponseReader, RetryAfter, Status};
+use crate::http::response::{Response, ResponseError, ResponseReader, RetryAfter, Status};
 use crate::json::{self, JsonError};
 use crate::provider::ProviderKind;
 use crate::request::TokenRequest;
@@ -254,6 +254,12 @@ impl Reading<'_> {
         self.reader.finish()
     }
 
+    /// The complete response (status, head fields such as `WWW-Authenticate`, body),
+    /// once reading has returned [`Status::Complete`]; `None` before.
+    pub fn response(&self) -> Option<Response<'_>> {
+        self.reader.response()
+    }
+
     /// Whether the connection may carry another request after this response.
     pub fn keep_alive(&self) -> bool {
         self.reader.response().is_some_and(|r| r.keep_alive)
@@ -374,7 +380,7 @@ fn parse_body(kind: ProviderKind, body: &[u8]) -> Result<Parsed<'_>, JsonError> 
 pub mod blocking {
     use embedded_io::{Read, Write};
 
-    use super::{Exchange, ExchangeError, Outcome};
+    use super::{Exchange, ExchangeError, Outcome, Reading};
     use crate::http::response::Status;
     use crate::request::TokenRequest;
 
@@ -389,6 +395,21 @@ pub mod blocking {
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
     ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
+        read_response(io, req, buf)?.finish_exchange()
+    }
+
+    /// Writes the request and reads the whole response, without interpreting it: the
+    /// returned [`Reading`] shows the response head ([`Reading::response`], e.g. for
+    /// `WWW-Authenticate`) before [`Reading::into_outcome`] interprets the body.
+    /// [`exchange`] is this followed by the interpretation.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub fn read_response<'b, T: Read + Write>(
+        io: &mut T,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+    ) -> Result<Reading<'b>, ExchangeError<T::Error>> {
         let ex = Exchange::new(req, buf)?;
         io.write_all(ex.request()).map_err(ExchangeError::Io)?;
         io.flush().map_err(ExchangeError::Io)?;
@@ -398,10 +419,9 @@ pub mod blocking {
         loop {
             let n = io.read(reading.spare()).map_err(ExchangeError::Io)?;
             if reading.read_done(n)? == Status::Complete {
-                break;
+                return Ok(reading);
             }
         }
-        reading.finish_exchange()
     }
 }
 
@@ -409,7 +429,7 @@ pub mod blocking {
 pub mod asynch {
     use embedded_io_async::{Read, Write};
 
-    use super::{Exchange, ExchangeError, Outcome};
+    use super::{Exchange, ExchangeError, Outcome, Reading};
     use crate::http::response::Status;
     use crate::request::TokenRequest;
 
@@ -423,6 +443,19 @@ pub mod asynch {
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
     ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
+        read_response(io, req, buf).await?.finish_exchange()
+    }
+
+    /// Writes the request and reads the whole response without interpreting it; see
+    /// [`blocking::read_response`](super::blocking::read_response).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn read_response<'b, T: Read + Write>(
+        io: &mut T,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+    ) -> Result<Reading<'b>, ExchangeError<T::Error>> {
         let ex = Exchange::new(req, buf)?;
         io.write_all(ex.request())
             .await
@@ -432,10 +465,9 @@ pub mod asynch {
         loop {
             let n = io.read(reading.spare()).await.map_err(ExchangeError::Io)?;
             if reading.read_done(n)? == Status::Complete {
-                break;
+                return Ok(reading);
             }
         }
-        reading.finish_exchange()
     }
 }
 

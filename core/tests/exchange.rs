@@ -685,3 +685,44 @@ proptest! {
         prop_assert_eq!(summary(&o1), summary(&o2));
     }
 }
+
+/// `read_response` hands over the whole response before interpretation: the head's
+/// `WWW-Authenticate` of a recorded 401, and the same outcome `exchange` gives.
+#[test]
+fn read_response_shows_the_head_then_interprets() {
+    let body = fixture("oidc-provider-bad-secret.json");
+    let www = r#"Basic realm="https://127.0.0.1:40803", error="invalid_client", error_description="client authentication failed""#;
+    let resp = http(
+        401,
+        Some("application/json; charset=utf-8"),
+        &format!("WWW-Authenticate: {www}\r\n"),
+        &body,
+    );
+    let req = req_for(ProviderKind::Rfc6749);
+
+    let mut io = Replay::new(&resp, &[5]);
+    let mut buf = [0u8; 1024];
+    let reading = exchange::blocking::read_response(&mut io, &req, &mut buf).unwrap();
+    let head = reading.response().expect("complete");
+    assert_eq!((head.status, head.www_authenticate), (401, Some(www)));
+    assert!(reading.keep_alive());
+    let via_reading = reading.into_outcome().unwrap();
+    assert_eq!(summary(&via_reading), "error 401 invalid_client");
+
+    let mut io = Replay::new(&resp, &[5]);
+    let mut buf2 = [0u8; 1024];
+    let reading =
+        futures::executor::block_on(exchange::asynch::read_response(&mut io, &req, &mut buf2))
+            .unwrap();
+    assert_eq!(
+        reading.response().and_then(|r| r.www_authenticate),
+        Some(www)
+    );
+    assert_eq!(reading.into_outcome().unwrap(), via_reading);
+
+    let mut io = Replay::new(&resp, &[5]);
+    let mut buf3 = [0u8; 1024];
+    let (whole, keep_alive) = exchange::blocking::exchange(&mut io, &req, &mut buf3).unwrap();
+    assert_eq!(whole, via_reading);
+    assert!(keep_alive);
+}

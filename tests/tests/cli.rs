@@ -177,6 +177,27 @@ fn parse_a_whole_saved_response() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(json(&out)["outcome"], "token");
 
+    // The recorded oidc-provider 401: the challenge is part of the output.
+    let denied = dir.join("oidc-401.http");
+    let body = std::fs::read_to_string(fixture("oidc-provider-bad-secret.json")).unwrap();
+    let www = r#"Basic realm="https://127.0.0.1:40803", error="invalid_client", error_description="client authentication failed""#;
+    std::fs::write(
+        &denied,
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {www}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .unwrap();
+    let (code, out, _) = run(&["parse", "--provider", "oauth2", denied.to_str().unwrap()]);
+    assert_eq!(code, cli::EXIT_PROVIDER_ERROR, "{out}");
+    let v = json(&out);
+    assert_eq!(
+        (v["http_status"].as_u64(), v["www_authenticate"].as_str()),
+        (Some(401), Some(www))
+    );
+    assert_eq!(v["fields"]["error"], "invalid_client");
+
     let truncated = dir.join("cut.http");
     std::fs::write(
         &truncated,

@@ -405,6 +405,15 @@ fn rfc6749_error_paths() {
         Grant::client_credentials(),
     );
     error(&o, 401, "invalid_client");
+    // RFC 6749 §5.2: a failed Basic authentication comes with a challenge.
+    assert_eq!(
+        o.www_authenticate(),
+        Some(r#"Basic realm="picoauth-local""#)
+    );
+    assert_eq!(
+        o.to_json(false)["www_authenticate"],
+        r#"Basic realm="picoauth-local""#
+    );
     let r =
         e.lp.issue_refresh_token(ProviderKind::Rfc6749, lp::RFC6749_CLIENT_ID, Some("read"));
     let o = e.ex(&p, basic, Grant::refresh_token(&r).with_scope("read admin"));
@@ -506,7 +515,7 @@ fn misbehaving_servers_give_clear_errors() {
     }
     // Redirects are never followed.
     match hook(&e, "/test/redirect") {
-        Ok(OwnedOutcome::HttpError { status: 302 }) => {}
+        Ok(OwnedOutcome::HttpError { status: 302, .. }) => {}
         other => panic!("redirect: {other:?}"),
     }
     match hook(&e, "/test/empty-429") {
@@ -632,6 +641,19 @@ fn async_client_every_provider() {
             .await
             .unwrap();
         token(&o);
+        let o = client
+            .exchange(&TokenRequest::new(
+                &rfc,
+                ClientAuth::basic(lp::RFC6749_CLIENT_ID, "bad".into()),
+                Grant::client_credentials(),
+            ))
+            .await
+            .unwrap();
+        error(&o, 401, "invalid_client");
+        assert_eq!(
+            o.www_authenticate(),
+            Some(r#"Basic realm="picoauth-local""#)
+        );
         let special = ClientAuth::post(lp::SPECIAL_CLIENT_ID, lp::SPECIAL_CLIENT_SECRET.into());
         let o = client
             .exchange(&TokenRequest::new(
