@@ -71,3 +71,35 @@ fn every_prefix_of_a_slack_body_is_an_error() {
         }
     }
 }
+
+/// json_differential (CI smoke pass, 2026-11-23): a Pinterest error whose `code` is
+/// `-0`. JSON's grammar allows `-0` as an integer; the core reads it as 0. serde_json
+/// keeps the sign by making it a float (`as_i64()` is `None`), which is what the
+/// harness had not expected: it now compares a `-0` as 0. No core change: a member
+/// typed unsigned (`expires_in`) refuses any sign, `-0` included, as a type error,
+/// which serde_json agrees with (`as_u64()` is `None` for its float -0).
+#[test]
+fn json_negative_zero_is_zero() {
+    let body = b"{         \"code\":-0,\n                  \"message\": \"Yoce.\"\n             }";
+    let Ok(pinterest::Pinterest::Error(e)) = pinterest::parse(body) else {
+        panic!("a Pinterest error");
+    };
+    assert_eq!(e.code, 0);
+    assert_eq!(e.message, "Yoce.");
+    let theirs: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(theirs["code"].as_i64(), None);
+    assert_eq!(theirs["code"].as_f64(), Some(0.0));
+
+    let Ok(Value::Number(n)) = parse_document(b"-0") else {
+        panic!("-0 is valid JSON");
+    };
+    assert_eq!((n.as_i64(), n.as_u64()), (Some(0), None));
+    assert_eq!(theirs["code"].as_u64(), None);
+
+    let err = rfc6749::parse(br#"{"access_token":"a","token_type":"bearer","expires_in":-0}"#)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("expires_in"), "{err:?}");
+    let err = rfc6749::parse(br#"{"access_token":"a","token_type":"bearer","expires_in":-1}"#)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("expires_in"), "{err:?}");
+}
