@@ -68,14 +68,10 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures; a provider's refusal is
     /// an `Ok` outcome.
     pub async fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        let deadline = Instant::now() + self.total_timeout;
-        let inner = self.exchange_inner(req, |o, www| {
+        self.exchange_full(req, |o, www| {
             OwnedOutcome::from_outcome(o, req.provider().kind).with_www_authenticate(www)
-        });
-        match tokio::time::timeout_at(deadline.into(), inner).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Timeout),
-        }
+        })
+        .await
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f`.
@@ -87,9 +83,18 @@ impl Client {
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>) -> R,
     ) -> Result<R, Error> {
+        self.exchange_full(req, |o, _| f(o)).await
+    }
+
+    /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
+    /// `WWW-Authenticate` value; the whole exchange is bounded by the total timeout.
+    async fn exchange_full<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+    ) -> Result<R, Error> {
         let deadline = Instant::now() + self.total_timeout;
-        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, |o, _| f(o))).await
-        {
+        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, f)).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout),
         }

@@ -341,10 +341,7 @@ pub(crate) fn answer(
         .response()
         .and_then(|r| r.www_authenticate)
         .map(str::to_owned);
-    let keep_alive = reading.keep_alive();
-    let outcome = reading
-        .into_outcome()
-        .map_err(|e| e.map_io(|never| match never {}))?;
+    let (outcome, keep_alive) = reading.finish_exchange()?;
     Ok((outcome, keep_alive, www))
 }
 

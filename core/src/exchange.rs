@@ -485,8 +485,13 @@ impl<'buf> Reading<'buf> {
         }
     }
 
-    /// The outcome and whether the connection may carry another request.
-    fn finish_exchange<E>(self) -> Result<(Outcome<'buf>, bool), ExchangeError<E>> {
+    /// Interprets the complete response, as [`into_outcome`](Self::into_outcome), and
+    /// says whether the connection may carry another request: what the drivers
+    /// return, for a transport whose error type is `E`.
+    ///
+    /// # Errors
+    /// As [`into_outcome`](Self::into_outcome).
+    pub fn finish_exchange<E>(self) -> Result<(Outcome<'buf>, bool), ExchangeError<E>> {
         let keep_alive = self.keep_alive();
         self.into_outcome()
             .map(|o| (o, keep_alive))
