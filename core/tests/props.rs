@@ -35,18 +35,6 @@ struct Fixture {
 fn fixtures() -> Vec<Fixture> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
     let sources = std::fs::read_to_string(format!("{dir}/SOURCES.md")).unwrap();
-    let status_of = |name: &str| -> u16 {
-        sources
-            .lines()
-            .find(|l| l.starts_with(&format!("| {name} |")))
-            .and_then(|l| l.trim_end_matches('|').rsplit('|').next())
-            .and_then(|cell| {
-                cell.split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 3)
-                    .and_then(|w| w.parse().ok())
-            })
-            .unwrap_or(200)
-    };
     let mut out: Vec<Fixture> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -54,7 +42,7 @@ fn fixtures() -> Vec<Fixture> {
         .map(|p| {
             let name = p.file_name().unwrap().to_str().unwrap().to_owned();
             Fixture {
-                status: status_of(&name),
+                status: status_in_sources(&sources, &name),
                 body: std::fs::read(&p).unwrap(),
                 name,
             }
@@ -113,7 +101,10 @@ fn by_chunks(status: u16, body: &[u8], sizes: &[usize], ext: bool) -> Vec<u8> {
 
 #[path = "support/replay.rs"]
 mod replay;
+#[path = "support/sources.rs"]
+mod sources;
 use replay::{requests, Replay};
+use sources::status_in_sources;
 
 type Run<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
 

@@ -17,6 +17,10 @@ use picoauth::http::response::{ResponseReader, Status};
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 
+#[path = "../../core/tests/support/sources.rs"]
+mod sources;
+use sources::status_in_sources;
+
 /// Counts allocations (alloc, alloc_zeroed, realloc) made by the current thread.
 struct Counting;
 
@@ -116,21 +120,6 @@ fn fixtures() -> Vec<Fixture> {
         out.len()
     );
     out
-}
-
-/// The first three-digit number in the last cell of the file's `SOURCES.md` row; 200
-/// where the row gives none.
-fn status_in_sources(sources: &str, name: &str) -> u16 {
-    sources
-        .lines()
-        .find(|l| l.starts_with(&format!("| {name} |")))
-        .and_then(|l| l.trim_end_matches('|').rsplit('|').next())
-        .and_then(|cell| {
-            cell.split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 3)
-                .and_then(|w| w.parse().ok())
-        })
-        .unwrap_or(200)
 }
 
 fn reason(status: u16) -> &'static str {
