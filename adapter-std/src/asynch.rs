@@ -2,6 +2,7 @@
 //! driver through `embedded-io-async` adapters.
 
 use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 use core::time::Duration;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::client::{map_error, ClientBuilder};
+use crate::client::{map_sent_error, ClientBuilder};
 use crate::owned::OwnedOutcome;
 use crate::tls::TlsConfigError;
 use crate::Error;
@@ -94,35 +95,37 @@ impl Client {
         f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
     ) -> Result<R, Error> {
         let deadline = Instant::now() + self.total_timeout;
-        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, f)).await {
+        let sent = AtomicBool::new(false);
+        match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, &sent, f)).await {
             Ok(r) => r,
+            Err(_) if sent.load(Ordering::Relaxed) => {
+                Err(Error::OutcomeUnknown(Box::new(Error::Timeout)))
+            }
             Err(_) => Err(Error::Timeout),
         }
     }
 
     /// One exchange; `f` gets the outcome and the response's `WWW-Authenticate`.
+    /// `sent` is set once a byte of the request may have left.
+    ///
+    /// The request is sent once: a pooled connection the server has closed meanwhile is
+    /// replaced before the request is written, and a connection that fails after it is
+    /// never retried (the provider may have processed a single-use code).
     async fn exchange_inner<R>(
         &self,
         req: &TokenRequest<'_>,
+        sent: &AtomicBool,
         f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
     ) -> Result<R, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().await.remove(&key);
         let mut buf = vec![0u8; self.max_response_bytes];
-        let (mut stream, reused) = match pooled {
-            Some(s) => (s, true),
-            None => (self.connect(&ep).await?, false),
+        let mut stream = match pooled.filter(Stream::still_open) {
+            Some(s) => s,
+            None => self.connect(&ep).await?,
         };
-        let first = run(&mut stream, req, &mut buf).await;
-        let stale = reused && matches!(&first, Err(e) if is_stale(e));
-        let result = if stale {
-            drop(first);
-            stream = self.connect(&ep).await?;
-            run(&mut stream, req, &mut buf).await
-        } else {
-            first
-        };
+        let result = run(&mut stream, req, &mut buf, sent).await;
         match result {
             Ok((outcome, keep_alive, www)) => {
                 let r = f(&outcome, www.as_deref());
@@ -131,7 +134,7 @@ impl Client {
                 }
                 Ok(r)
             }
-            Err(e) => Err(map_error(e)),
+            Err(e) => Err(map_sent_error(e, sent.load(Ordering::Relaxed))),
         }
     }
 
@@ -162,29 +165,70 @@ async fn run<'b>(
     stream: &mut Stream,
     req: &TokenRequest<'_>,
     buf: &'b mut [u8],
+    sent: &AtomicBool,
 ) -> Result<crate::client::Answer<'b>, ExchangeError<io::Error>> {
-    let mut io = FromTokio::new(stream);
+    let mut io = FromTokio::new(Tracked { stream, sent });
     let reading = exchange::asynch::read_response(&mut io, req, buf).await?;
     crate::client::answer(reading)
 }
 
-fn is_stale(e: &ExchangeError<io::Error>) -> bool {
-    match e {
-        ExchangeError::Io(e) => matches!(
-            e.kind(),
-            io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-        ),
-        ExchangeError::Response(picoauth::http::response::ResponseError::Truncated) => true,
-        _ => false,
+/// The stream with a flag raised before the first request byte is written (the TLS
+/// handshake is complete by then: `TlsConnector::connect` finishes it).
+struct Tracked<'a> {
+    stream: &'a mut Stream,
+    sent: &'a AtomicBool,
+}
+
+impl AsyncRead for Tracked<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Tracked<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if !buf.is_empty() {
+            this.sent.store(true, Ordering::Relaxed);
+        }
+        Pin::new(&mut *this.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
 enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
     Plain(TcpStream),
+}
+
+impl Stream {
+    /// Whether an idle pooled connection can still carry a request: the peer has not
+    /// closed it and sent nothing unasked (a pending read means open and idle).
+    fn still_open(&self) -> bool {
+        let tcp = match self {
+            Self::Tls(s) => s.get_ref().0,
+            Self::Plain(s) => s,
+        };
+        let mut probe = [0u8; 1];
+        let mut probe = ReadBuf::new(&mut probe);
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        tcp.poll_peek(&mut cx, &mut probe).is_pending()
+    }
 }
 
 impl AsyncRead for Stream {

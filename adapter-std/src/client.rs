@@ -264,6 +264,7 @@ impl Client {
             None => self.connect(&ep, deadline)?,
         };
         conn.deadline = deadline;
+        conn.sent = false;
         let result = run(&mut conn, req, buf);
         match result {
             Ok((outcome, keep_alive, www)) => {
@@ -274,7 +275,7 @@ impl Client {
                 }
                 Ok((outcome, www))
             }
-            Err(e) => Err(map_error(e)),
+            Err(e) => Err(map_sent_error(e, conn.sent)),
         }
     }
 
@@ -316,6 +317,7 @@ impl Client {
             stream,
             read_timeout: self.settings.read_timeout,
             deadline,
+            sent: false,
         })
     }
 }
@@ -352,6 +354,23 @@ pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {
     }
 }
 
+/// Maps a failed exchange; when the request was `sent` (at least in part) and the
+/// connection failed before a complete answer, the outcome is unknown.
+pub(crate) fn map_sent_error(e: ExchangeError<io::Error>, sent: bool) -> Error {
+    let unanswered = matches!(
+        e,
+        ExchangeError::Io(_)
+            | ExchangeError::WriteZero
+            | ExchangeError::Response(picoauth::http::response::ResponseError::Truncated)
+    );
+    let e = map_error(e);
+    if sent && unanswered {
+        Error::OutcomeUnknown(Box::new(e))
+    } else {
+        e
+    }
+}
+
 pub(crate) fn map_io(e: io::Error) -> Error {
     if matches!(
         e.kind(),
@@ -378,6 +397,9 @@ struct Conn {
     stream: Stream,
     read_timeout: Duration,
     deadline: Instant,
+    /// Whether a byte of the current request may have left: set before the first write
+    /// of request bytes (after the TLS handshake), never cleared during an exchange.
+    sent: bool,
 }
 
 impl Conn {
@@ -429,8 +451,19 @@ impl Write for Conn {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.arm()?;
         match &mut self.stream {
-            Stream::Tls(s) => s.write(buf),
-            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => {
+                // Finish the handshake first, so that a TLS failure is known to have
+                // sent no request byte.
+                while s.conn.is_handshaking() {
+                    s.conn.complete_io(&mut s.sock)?;
+                }
+                self.sent |= !buf.is_empty();
+                s.write(buf)
+            }
+            Stream::Plain(s) => {
+                self.sent |= !buf.is_empty();
+                s.write(buf)
+            }
         }
     }
 

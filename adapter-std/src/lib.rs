@@ -56,6 +56,20 @@ pub enum Error {
     Io(io::Error),
     /// The core refused the request or the response.
     Exchange(picoauth::exchange::ExchangeError<()>),
+    /// The request was written, at least in part, and the connection then failed
+    /// (reset, end of stream, truncated body, timeout) before a complete answer came:
+    /// the provider may have acted on it. Never retried by the clients, since a code or
+    /// a rotating refresh token is single-use; the inner error (never itself
+    /// `OutcomeUnknown`) says what failed.
+    OutcomeUnknown(Box<Self>),
+}
+
+impl Error {
+    /// Whether the request may have reached the provider with no answer read: see
+    /// [`Error::OutcomeUnknown`].
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown(_))
+    }
 }
 
 impl core::fmt::Display for Error {
@@ -67,6 +81,9 @@ impl core::fmt::Display for Error {
             Self::InvalidHostName => f.write_str("invalid host name for TLS"),
             Self::Io(e) => write!(f, "connection: {e}"),
             Self::Exchange(e) => write!(f, "{e}"),
+            Self::OutcomeUnknown(e) => {
+                write!(f, "request sent, outcome unknown (not retried): {e}")
+            }
         }
     }
 }
