@@ -58,6 +58,8 @@ pub mod request;
 pub mod secret;
 mod sink;
 pub mod state;
+#[cfg(feature = "token-set")]
+pub mod token_set;
 
 pub use error::EncodeError;
 pub use secret::ClientSecret;

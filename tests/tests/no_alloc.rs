@@ -382,3 +382,43 @@ fn a_whole_blocking_exchange_allocates_nothing() {
     }
     assert!(tokens >= 50, "only {tokens} token exchanges");
 }
+
+#[test]
+fn the_token_set_model_allocates_nothing() {
+    use picoauth::exchange::Token;
+    use picoauth::json::slack::{parse_v2, SlackV2};
+    use picoauth::token_set::{Slot, TokenSet};
+    let code = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/slack-v2-spec-example-bot-and-user.json"),
+    )
+    .unwrap();
+    let rotation = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/slack-v2-python-sdk-rotation-refresh.json"),
+    )
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let (ok, n) = count(|| {
+        let SlackV2::Token(t) = parse_v2(&code).ok()? else {
+            return None;
+        };
+        let mut set: TokenSet = TokenSet::from_token(&Token::SlackV2(t), 10).ok()?;
+        let SlackV2::Token(r) = parse_v2(&rotation).ok()? else {
+            return None;
+        };
+        set.apply(&Token::SlackV2(r), 20).ok()?;
+        let slot = set.needs_refresh(43_200, 120)?;
+        let auth = ClientAuth::basic("111.222", "secret".into());
+        let len = set
+            .refresh_request(slot, &SLACK_V2, auth)
+            .ok()?
+            .encode(&mut buf[..2048])
+            .ok()?;
+        let written = set.encode(&mut buf[2048..]).ok()?;
+        let back: TokenSet = TokenSet::decode(&buf[2048..2048 + written]).ok()?;
+        Some(len > 0 && back == set && slot == Slot::Main)
+    });
+    assert_eq!(ok, Some(true));
+    assert_eq!(n, 0, "the token-set model allocated {n} times");
+}
