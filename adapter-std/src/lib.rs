@@ -39,6 +39,8 @@ pub mod client;
 pub mod local_provider;
 pub mod owned;
 pub mod tls;
+#[cfg(feature = "tokens")]
+pub mod tokens;
 
 /// Why an exchange failed (a provider's refusal is not an error: see [`OwnedOutcome`]).
 #[derive(Debug)]

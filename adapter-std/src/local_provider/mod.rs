@@ -75,6 +75,7 @@
 //! [`DEFAULT_REDIRECT_URIS`].
 
 mod authorize;
+mod lifecycle;
 mod pinterest;
 mod request;
 mod rfc6749;

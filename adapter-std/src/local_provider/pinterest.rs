@@ -176,12 +176,17 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
             } else {
                 (None, None, None)
             };
+            let access_token = format!("pina_{}", state.random_hex(48));
+            let lifetime = state.lifecycle.lifetime_secs(EXPIRES_IN);
+            state
+                .lifecycle
+                .refreshed(old, refresh_token.as_deref(), &access_token, lifetime);
             ok(&Success {
-                access_token: format!("pina_{}", state.random_hex(48)),
+                access_token,
                 refresh_token,
                 response_type: "refresh_token",
                 token_type: "bearer",
-                expires_in: EXPIRES_IN,
+                expires_in: lifetime,
                 refresh_token_expires_in: expires_in,
                 refresh_token_expires_at: expires_at,
                 scope,

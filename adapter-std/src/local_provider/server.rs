@@ -355,6 +355,18 @@ async fn handle(
         let form = request.form();
         request.credentials(&form).method()
     };
+    // The lifecycle hook: hold a labelled installation's refresh before processing it.
+    if let Some(token) = super::lifecycle::presented_refresh_token(&request) {
+        let delay = shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lifecycle
+            .take_delay(&token);
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+    }
     let reply = {
         let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         route(&request, &mut state)
@@ -373,6 +385,7 @@ fn route(req: &HttpRequest, state: &mut State) -> Reply {
     match req.path.as_str() {
         "/api/oauth.v2.access" => slack::oauth_v2_access(req, state),
         "/api/oauth.access" => slack::oauth_access(req, state),
+        "/api/auth.test" => super::lifecycle::auth_test(req, state),
         "/v5/oauth/token" => pinterest::token(req, state),
         "/oauth/token" => rfc6749::token(req, state),
         "/authorize" | "/oauth/" | "/oauth" => authorize::authorize(req, state, false),

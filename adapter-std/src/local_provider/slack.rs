@@ -30,6 +30,10 @@ struct AuthedUser<'a> {
     scope: &'a str,
     access_token: String,
     token_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -197,11 +201,10 @@ pub(super) fn oauth_v2_access(req: &HttpRequest, state: &mut State) -> Reply {
         if let Some(code) = code {
             state.link_code(code, &refresh);
         }
-        (
-            format!("xoxe.xoxb-1-{}", state.random_hex(48)),
-            Some(refresh),
-            Some(ROTATION_EXPIRES_IN),
-        )
+        let lifetime = state.lifecycle.lifetime_secs(ROTATION_EXPIRES_IN);
+        let access = format!("xoxe.xoxb-1-{}", state.random_hex(48));
+        state.lifecycle.refreshed(&refresh, None, &access, lifetime);
+        (access, Some(refresh), Some(lifetime))
     } else {
         (bot_token(state), None, None)
     };
@@ -230,6 +233,8 @@ pub(super) fn oauth_v2_access(req: &HttpRequest, state: &mut State) -> Reply {
             scope: "identify",
             access_token: user_token,
             token_type: "user",
+            refresh_token: None,
+            expires_in: None,
         }),
         incoming_webhook: webhook,
     })
@@ -286,6 +291,11 @@ fn refresh(
         },
     );
     let access_token = format!("xoxe.xoxb-1-{}", state.random_hex(48));
+    let lifetime = state.lifecycle.lifetime_secs(ROTATION_EXPIRES_IN);
+    let user = super::lifecycle::user_rotation(state, old, lifetime);
+    state
+        .lifecycle
+        .refreshed(old, Some(&new_refresh), &access_token, lifetime);
     slack_ok(&V2Success {
         ok: true,
         access_token,
@@ -293,7 +303,7 @@ fn refresh(
         scope: &scope,
         bot_user_id: BOT_USER_ID,
         app_id: APP_ID,
-        expires_in: Some(ROTATION_EXPIRES_IN),
+        expires_in: Some(lifetime),
         refresh_token: Some(new_refresh),
         team: Team {
             id: TEAM_ID,
@@ -301,7 +311,14 @@ fn refresh(
         },
         enterprise: None,
         is_enterprise_install: false,
-        authed_user: None,
+        authed_user: user.map(|(access_token, refresh_token)| AuthedUser {
+            id: USER_ID,
+            scope: "search:read",
+            access_token,
+            token_type: "user",
+            refresh_token: Some(refresh_token),
+            expires_in: Some(lifetime),
+        }),
         incoming_webhook: None,
     })
 }

@@ -55,6 +55,8 @@ pub(super) struct State {
     refresh: HashMap<String, RefreshGrant>,
     counter: u64,
     seed: [u8; 16],
+    /// Lifetimes, labels, refresh counts and delays (see `lifecycle.rs`).
+    pub(super) lifecycle: super::lifecycle::Lifecycle,
 }
 
 impl State {
@@ -76,6 +78,7 @@ impl State {
             refresh: HashMap::new(),
             counter: 0,
             seed,
+            lifecycle: super::lifecycle::Lifecycle::default(),
         }
     }
 

@@ -1,0 +1,379 @@
+//! The PostgreSQL token store (feature `postgres`): for fleets, many processes on many
+//! machines sharing one database. A claim is one `UPDATE … WHERE lease is free …
+//! RETURNING` (the row lock makes it atomic; lease times come from the database's
+//! clock, so machines' clocks need not agree); a completion is one `UPDATE` guarded by
+//! owner and generation. Statements are prepared once per connection, so each is one
+//! round trip. Migrations run under a transaction-scoped advisory lock, so processes
+//! starting together migrate once.
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::time::Duration;
+use std::sync::Arc;
+
+use tokio_postgres::{Client, NoTls, Statement};
+
+use super::installation::{Installation, InstallationKey};
+use super::row::{self, Row};
+use super::store::{
+    now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore, SCHEMA_VERSION,
+};
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE picoauth_installations (
+        key TEXT PRIMARY KEY NOT NULL,
+        provider TEXT NOT NULL,
+        info TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        tokens BYTEA NOT NULL,
+        generation BIGINT NOT NULL,
+        expires_ms BIGINT,
+        due_ms BIGINT,
+        retry_at_ms BIGINT,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        updated_ms BIGINT NOT NULL
+    );
+    CREATE INDEX picoauth_installations_due ON picoauth_installations (status, due_ms);"];
+
+const COLUMNS: &str =
+    "key, provider, info, status, reason, tokens, generation, expires_ms, retry_at_ms";
+/// The database's clock in Unix ms.
+const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+/// The advisory lock key migrations hold ("picoauth" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7069_636f_6175_7468;
+
+struct Conn {
+    client: Client,
+    get: Statement,
+    claim: Statement,
+    lease_of: Statement,
+    refreshed: Statement,
+    reauth: Statement,
+    release: Statement,
+    due: Statement,
+    put: Statement,
+}
+
+/// A token store in a PostgreSQL database, over a few connections.
+#[derive(Clone)]
+pub struct PostgresStore {
+    conns: Arc<Vec<Conn>>,
+    next: Arc<AtomicUsize>,
+    trips: Arc<AtomicU64>,
+}
+
+impl core::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend(e: impl core::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+async fn connect(config: &str) -> Result<Client, StoreError> {
+    let (client, connection) = tokio_postgres::connect(config, NoTls)
+        .await
+        .map_err(backend)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "postgres connection ended");
+        }
+    });
+    Ok(client)
+}
+
+async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(backend)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(backend)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS picoauth_schema (version BIGINT NOT NULL)")
+        .await
+        .map_err(backend)?;
+    let current: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::bigint FROM picoauth_schema",
+            &[],
+        )
+        .await
+        .map_err(backend)?
+        .get(0);
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew(current));
+    }
+    for (n, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        tx.batch_execute(sql).await.map_err(backend)?;
+        let v = i64::try_from(n + 1).unwrap_or(i64::MAX);
+        tx.execute("DELETE FROM picoauth_schema", &[])
+            .await
+            .map_err(backend)?;
+        tx.execute("INSERT INTO picoauth_schema (version) VALUES ($1)", &[&v])
+            .await
+            .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)
+}
+
+async fn prepare(client: Client) -> Result<Conn, StoreError> {
+    let p = |sql: String| {
+        let client = &client;
+        async move { client.prepare(&sql).await.map_err(backend) }
+    };
+    Ok(Conn {
+        get: p(format!(
+            "SELECT {COLUMNS} FROM picoauth_installations WHERE key = $1"
+        ))
+        .await?,
+        claim: p(format!(
+            "UPDATE picoauth_installations SET lease_owner = $1, lease_until_ms = {DB_NOW} + $2
+             WHERE key = $3 AND (lease_owner IS NULL OR lease_owner = $1
+                                 OR lease_until_ms <= {DB_NOW})
+             RETURNING {COLUMNS}"
+        ))
+        .await?,
+        lease_of: p(format!(
+            "SELECT lease_until_ms - {DB_NOW} FROM picoauth_installations WHERE key = $1"
+        ))
+        .await?,
+        refreshed: p(format!(
+            "UPDATE picoauth_installations SET info = $1, status = $2, reason = $3, tokens = $4,
+               generation = generation + 1, expires_ms = $5, due_ms = $6, retry_at_ms = NULL,
+               lease_owner = NULL, lease_until_ms = NULL, updated_ms = {DB_NOW}
+             WHERE key = $7 AND lease_owner = $8 AND generation = $9"
+        ))
+        .await?,
+        reauth: p(format!(
+            "UPDATE picoauth_installations SET status = 'needs_reauthorization', reason = $1,
+               generation = generation + 1, lease_owner = NULL, lease_until_ms = NULL,
+               updated_ms = {DB_NOW}
+             WHERE key = $2 AND lease_owner = $3 AND generation = $4"
+        ))
+        .await?,
+        release: p(
+            "UPDATE picoauth_installations SET retry_at_ms = $1, lease_owner = NULL,
+               lease_until_ms = NULL
+             WHERE key = $2 AND lease_owner = $3 AND generation = $4"
+                .to_owned(),
+        )
+        .await?,
+        due: p(format!(
+            "SELECT key FROM picoauth_installations
+             WHERE status = 'active' AND due_ms < $1
+               AND (lease_until_ms IS NULL OR lease_until_ms <= {DB_NOW})
+               AND (retry_at_ms IS NULL OR retry_at_ms <= $2)
+             ORDER BY due_ms LIMIT $3"
+        ))
+        .await?,
+        put: p(format!(
+            "INSERT INTO picoauth_installations
+               (key, provider, info, status, reason, tokens, generation, expires_ms, due_ms,
+                updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, {DB_NOW})
+             ON CONFLICT (key) DO UPDATE SET provider = $2, info = $3, status = $4, reason = $5,
+               tokens = $6, generation = picoauth_installations.generation + 1,
+               expires_ms = $7, due_ms = $8, retry_at_ms = NULL, lease_owner = NULL,
+               lease_until_ms = NULL, updated_ms = {DB_NOW}"
+        ))
+        .await?,
+        client,
+    })
+}
+
+impl PostgresStore {
+    /// Connects `connections` times (at least 1) with `config` (a `postgres://` URL or
+    /// `host=… user=… dbname=…`; no TLS, so use a Unix socket or a trusted network)
+    /// and migrates the schema.
+    ///
+    /// # Errors
+    /// The database cannot be reached, or its schema is newer than this build.
+    pub async fn connect(config: &str, connections: usize) -> Result<Self, StoreError> {
+        let mut first = connect(config).await?;
+        migrate(&mut first).await?;
+        let mut conns = vec![prepare(first).await?];
+        for _ in 1..connections.max(1) {
+            conns.push(prepare(connect(config).await?).await?);
+        }
+        Ok(Self {
+            conns: Arc::new(conns),
+            next: Arc::new(AtomicUsize::new(0)),
+            trips: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    fn conn(&self) -> &Conn {
+        self.trips.fetch_add(1, Ordering::Relaxed);
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        &self.conns[i]
+    }
+}
+
+fn read(r: &tokio_postgres::Row) -> Result<Stored, StoreError> {
+    let tokens: Vec<u8> = r.try_get(5).map_err(backend)?;
+    row::decode(
+        r.try_get(0).map_err(backend)?,
+        r.try_get(1).map_err(backend)?,
+        r.try_get(2).map_err(backend)?,
+        r.try_get(3).map_err(backend)?,
+        r.try_get(4).map_err(backend)?,
+        &tokens,
+        r.try_get(6).map_err(backend)?,
+        r.try_get(7).map_err(backend)?,
+        r.try_get(8).map_err(backend)?,
+    )
+}
+
+impl TokenStore for PostgresStore {
+    async fn put(&self, i: &Installation, expires_ms: Option<i64>) -> Result<(), StoreError> {
+        let row = Row::encode(i, expires_ms)?;
+        let c = self.conn();
+        c.client
+            .execute(
+                &c.put,
+                &[
+                    &row.key,
+                    &row.provider,
+                    &row.info,
+                    &row.status,
+                    &row.reason,
+                    &row.tokens,
+                    &expires_ms,
+                    &row.due_ms,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &InstallationKey) -> Result<Option<Stored>, StoreError> {
+        let c = self.conn();
+        let rows = c
+            .client
+            .query(&c.get, &[&key.store_key()])
+            .await
+            .map_err(backend)?;
+        rows.first().map(read).transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Stored>, StoreError> {
+        let c = self.conn();
+        let rows = c
+            .client
+            .query(
+                &format!("SELECT {COLUMNS} FROM picoauth_installations ORDER BY key"),
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(read).collect()
+    }
+
+    async fn due(&self, before_ms: i64, limit: usize) -> Result<Vec<InstallationKey>, StoreError> {
+        let c = self.conn();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .client
+            .query(&c.due, &[&before_ms, &now_ms(), &limit])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let k: &str = r.try_get(0).map_err(backend)?;
+                InstallationKey::parse(k).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn claim(
+        &self,
+        key: &InstallationKey,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let c = self.conn();
+        let k = key.store_key();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let rows = c
+            .client
+            .query(&c.claim, &[&owner, &lease_ms, &k])
+            .await
+            .map_err(backend)?;
+        if let Some(r) = rows.first() {
+            return Ok(Claim::Claimed(Box::new(read(r)?)));
+        }
+        let c = self.conn();
+        let rows = c.client.query(&c.lease_of, &[&k]).await.map_err(backend)?;
+        Ok(match rows.first() {
+            Some(r) => {
+                let left: Option<i64> = r.try_get(0).map_err(backend)?;
+                Claim::Busy {
+                    until_ms: now_ms().saturating_add(left.unwrap_or(0).max(0)),
+                }
+            }
+            None => Claim::Missing,
+        })
+    }
+
+    async fn complete(
+        &self,
+        key: &InstallationKey,
+        owner: &str,
+        generation: i64,
+        completion: Completion,
+    ) -> Result<Committed, StoreError> {
+        let c = self.conn();
+        let k = key.store_key();
+        let n = match completion {
+            Completion::Refreshed {
+                installation,
+                expires_ms,
+            } => {
+                let row = Row::encode(&installation, expires_ms)?;
+                c.client
+                    .execute(
+                        &c.refreshed,
+                        &[
+                            &row.info,
+                            &row.status,
+                            &row.reason,
+                            &row.tokens,
+                            &expires_ms,
+                            &row.due_ms,
+                            &k,
+                            &owner,
+                            &generation,
+                        ],
+                    )
+                    .await
+            }
+            Completion::NeedsReauthorization { reason } => {
+                c.client
+                    .execute(&c.reauth, &[&reason, &k, &owner, &generation])
+                    .await
+            }
+            Completion::Release { retry_at_ms } => {
+                c.client
+                    .execute(&c.release, &[&retry_at_ms, &k, &owner, &generation])
+                    .await
+            }
+        }
+        .map_err(backend)?;
+        Ok(if n == 1 {
+            Committed::Yes
+        } else {
+            Committed::LeaseLost
+        })
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.trips.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,106 @@
+//! One installation as a database row, shared by the SQLite and PostgreSQL stores.
+
+use picoauth::provider::ProviderKind;
+
+use super::installation::{Installation, InstallationInfo, InstallationKey, Status};
+use super::store::{StoreError, Stored};
+use super::StoredTokenSet;
+
+/// The columns of an installation, encoded.
+pub(crate) struct Row {
+    pub(crate) key: String,
+    pub(crate) provider: &'static str,
+    pub(crate) info: String,
+    pub(crate) status: &'static str,
+    pub(crate) reason: Option<String>,
+    pub(crate) tokens: Vec<u8>,
+    /// The earliest expiry (Unix ms) of a refreshable credential, for `due`.
+    pub(crate) due_ms: Option<i64>,
+}
+
+/// The earliest expiry of a refreshable credential, in Unix ms: the precise expiry
+/// of the token handed out when known, else the token set's own (seconds).
+pub(crate) fn due_ms(i: &Installation, expires_ms: Option<i64>) -> Option<i64> {
+    let secs = i
+        .tokens
+        .next_refresh_due()
+        .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000);
+    match (secs, expires_ms) {
+        (Some(s), Some(e)) => Some(e.min(s + 999)),
+        (s, e) => s.or(e),
+    }
+}
+
+impl Row {
+    pub(crate) fn encode(i: &Installation, expires_ms: Option<i64>) -> Result<Self, StoreError> {
+        let mut tokens = vec![0u8; i.tokens.encoded_len().map_err(corrupt)?];
+        i.tokens.encode(&mut tokens).map_err(corrupt)?;
+        let reason = match &i.status {
+            Status::NeedsReauthorization { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        Ok(Self {
+            key: i.key.store_key(),
+            provider: i.provider.name(),
+            info: serde_json::to_string(&i.info).map_err(corrupt)?,
+            status: i.status.as_str(),
+            reason,
+            tokens,
+            due_ms: due_ms(i, expires_ms),
+        })
+    }
+}
+
+fn corrupt(e: impl core::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The provider kind from its stored name.
+pub(crate) fn provider(name: &str) -> Result<ProviderKind, StoreError> {
+    [
+        ProviderKind::SlackV2,
+        ProviderKind::SlackV1,
+        ProviderKind::Pinterest,
+        ProviderKind::Rfc6749,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name)
+    .ok_or_else(|| StoreError::Corrupt(format!("provider {name:?}")))
+}
+
+/// The stored columns read back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decode(
+    key: &str,
+    provider_name: &str,
+    info: &str,
+    status: &str,
+    reason: Option<String>,
+    tokens: &[u8],
+    generation: i64,
+    expires_ms: Option<i64>,
+    retry_at_ms: Option<i64>,
+) -> Result<Stored, StoreError> {
+    let key = InstallationKey::parse(key).map_err(corrupt)?;
+    let info: InstallationInfo = serde_json::from_str(info).map_err(corrupt)?;
+    let status = match status {
+        "active" => Status::Active,
+        "needs_reauthorization" => Status::NeedsReauthorization {
+            reason: reason.unwrap_or_default(),
+        },
+        other => return Err(StoreError::Corrupt(format!("status {other:?}"))),
+    };
+    let tokens = StoredTokenSet::decode(tokens).map_err(corrupt)?;
+    Ok(Stored {
+        installation: Installation {
+            key,
+            provider: provider(provider_name)?,
+            info,
+            status,
+            tokens,
+        },
+        generation,
+        expires_ms,
+        retry_at_ms,
+    })
+}
