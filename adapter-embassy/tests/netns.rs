@@ -34,7 +34,7 @@ use picoauth::exchange::{Outcome, Token};
 use picoauth::provider::{Endpoint, PINTEREST, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_embassy::{exchange, Config, Error, Storage, TlsError, UnixClock};
-use picoauth_std::local_provider::{self, LocalProvider, LocalProviderConfig};
+use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
 
 const TEST_NAME: &str = "exchanges_over_embassy_net_in_a_netns";
 const TAP: &str = "tap0";

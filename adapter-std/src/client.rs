@@ -116,6 +116,7 @@ impl ClientBuilder {
         self
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn into_parts(self) -> (Trust, Duration, Duration, usize) {
         (
             self.trust,

@@ -1,11 +1,9 @@
-//! picoauth on std: real HTTPS token exchanges over rustls, for servers and for the
-//! `picoauth` command.
+//! picoauth on std: real HTTPS token exchanges over rustls, for servers.
 //!
 //! - [`Client`]: blocking, over `std::net::TcpStream` + rustls.
 //! - [`asynch::Client`]: async, over tokio + tokio-rustls (feature `tokio`, on by default).
 //! - [`OwnedOutcome`] / [`TokenSet`]: owned results with `expires_at`, redacted
 //!   `Debug`, and `serde::Serialize` for storage.
-//! - [`local_provider`]: the built-in HTTPS provider behind `picoauth demo` and the tests.
 //!
 //! Both clients drive the core's sans-IO exchange; there is no second HTTP
 //! implementation. Neither follows redirects, and certificate checks cannot be
@@ -32,11 +30,7 @@ pub use tls::{TlsConfigError, Trust};
 
 #[cfg(feature = "tokio")]
 pub mod asynch;
-pub mod cli;
-mod cli_demo;
-mod cli_login;
 pub mod client;
-pub mod local_provider;
 pub mod owned;
 pub mod tls;
 #[cfg(feature = "tokens")]

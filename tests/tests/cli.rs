@@ -2,8 +2,8 @@
 //! `request` bytes and their redaction, `exchange` against the local provider, and
 //! the exit statuses.
 
-use picoauth_std::cli;
-use picoauth_std::local_provider::{self as lp, LocalProvider, LocalProviderConfig};
+use picoauth_cli as cli;
+use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (u8, String, String) {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use core::time::Duration;
 
-use picoauth_std::local_provider::{self, LocalProvider, LocalProviderConfig};
+use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
 use serde_json::Value;
 
 /// A provider whose clients accept any redirect URI (the login listener's port is
@@ -39,7 +39,7 @@ fn ca_file(p: &LocalProvider) -> PathBuf {
 fn run(args: &[String]) -> (u8, String, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = picoauth_std::cli::run(args, &mut out, &mut err);
+    let code = picoauth_cli::run(args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -250,7 +250,7 @@ fn start_waiting(
     let mut err2 = err.clone();
     let t = std::thread::spawn(move || {
         let mut out = Vec::new();
-        let code = picoauth_std::cli::run(a, &mut out, &mut err2);
+        let code = picoauth_cli::run(a, &mut out, &mut err2);
         (code, String::from_utf8(out).unwrap())
     });
     (port, err, t)

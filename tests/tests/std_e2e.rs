@@ -8,7 +8,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use picoauth::provider::{Endpoint, Provider, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
-use picoauth_std::local_provider::{
+use picoauth_local_provider::{
     self as lp, LeafValidity, LocalProvider, LocalProviderConfig, ProviderKind,
 };
 use picoauth_std::{Client, Error, OwnedOutcome, RetryPolicy};

@@ -8,7 +8,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 use picoauth::token_set::Slot;
-use picoauth_std::local_provider::{self as lp, LocalProvider, LocalProviderConfig};
+use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{
     Claim, ManagerConfig, ManagerError, SqliteStore, Status, StoreError, TokenStore,
 };

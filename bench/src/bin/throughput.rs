@@ -1,7 +1,7 @@
 //! Std adapter throughput on loopback over TLS with keep-alive: exchanges per
 //! second, p50 / p99 latency and heap allocations per exchange, for
 //! `picoauth_std::Client` and for oauth2-rs with its reqwest (rustls) client,
-//! against the same `picoauth_std::local_provider::LocalProvider`.
+//! against the same `picoauth_local_provider::LocalProvider`.
 //!
 //! The provider runs in a child process (`throughput serve`), so the counting
 //! allocator of this process sees only the client's allocations (reqwest's
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
-use picoauth_std::local_provider::{
+use picoauth_local_provider::{
     LocalProvider, LocalProviderConfig, RFC6749_CLIENT_ID, RFC6749_CLIENT_SECRET,
 };
 

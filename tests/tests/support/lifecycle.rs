@@ -9,7 +9,7 @@ use picoauth::exchange::{Outcome, Token};
 use picoauth::json::{pinterest, slack};
 use picoauth::provider::{AuthMethod, ProviderKind};
 use picoauth_std::asynch::Client;
-use picoauth_std::local_provider::{self as lp, LocalProvider};
+use picoauth_local_provider::{self as lp, LocalProvider};
 use picoauth_std::tokens::{
     now_ms, Installation, InstallationKey, ManagerConfig, ProviderSettings, TokenManager,
     TokenStore,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
-use picoauth_std::local_provider::{
+use picoauth_local_provider::{
     AuthMethod, LeafValidity, LocalProvider, LocalProviderConfig, ProviderKind, TlsVersions,
     APPAUTH_CLIENT_ID, APPAUTH_CLIENT_SECRET, PINTEREST_CLIENT_ID, PINTEREST_CLIENT_SECRET,
     PUBLIC_CLIENT_ID, RFC6749_CLIENT_ID, RFC6749_CLIENT_SECRET, SLACK_CLIENT_ID,

@@ -16,7 +16,10 @@ use picoauth::provider::{AuthMethod, Endpoint, Provider, ProviderKind};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::ClientSecret;
 
-use crate::owned::OwnedOutcome;
+use picoauth_std::owned::OwnedOutcome;
+
+mod demo;
+mod login;
 
 /// Exit status for a token.
 pub const EXIT_TOKEN: u8 = 0;
@@ -77,7 +80,7 @@ enum Command {
     },
     /// Run the whole authorization-code flow: print the authorize URL, wait for the
     /// redirect on a loopback listener, check the state, exchange the code.
-    Login(crate::cli_login::LoginArgs),
+    Login(crate::login::LoginArgs),
     /// Run the built-in local provider in the foreground (for tests in a namespace).
     Serve {
         /// Address to listen on.
@@ -316,7 +319,7 @@ fn redact_request(text: &str, req: &TokenRequest<'_>, secrets: &[String]) -> Str
         let mut buf = vec![0u8; picoauth::form::encoded_len(s, picoauth::form::Space::Plus)];
         if let Ok(n) = picoauth::form::encode(s, &mut buf) {
             let enc = String::from_utf8_lossy(&buf[..n]).into_owned();
-            out = out.replace(&enc, &crate::owned::redacted(s));
+            out = out.replace(&enc, &picoauth_std::owned::redacted(s));
         }
     }
     out
@@ -347,8 +350,8 @@ where
         }
     };
     match cli.command {
-        Command::Demo => crate::cli_demo::run(out, err),
-        Command::Login(args) => crate::cli_login::run(args, out, err),
+        Command::Demo => crate::demo::run(out, err),
+        Command::Login(args) => crate::login::run(args, out, err),
         Command::Request {
             common,
             show_secrets,
@@ -368,7 +371,7 @@ where
             listen,
             ca_out,
             names,
-        } => crate::cli_demo::serve(listen, &ca_out, names, out, err),
+        } => crate::demo::serve(listen, &ca_out, names, out, err),
     }
 }
 
@@ -411,7 +414,9 @@ pub fn print_outcome(o: &OwnedOutcome, show_secrets: bool, out: &mut dyn Write) 
         OwnedOutcome::Token { .. } => EXIT_TOKEN,
         OwnedOutcome::Error { .. } => EXIT_PROVIDER_ERROR,
         OwnedOutcome::RateLimited { .. } => EXIT_RATE_LIMITED,
-        OwnedOutcome::HttpError { .. } => EXIT_FAILURE,
+        // `OwnedOutcome` is non-exhaustive: an outcome this command does not know is
+        // not a token.
+        _ => EXIT_FAILURE,
     }
 }
 
@@ -433,7 +438,7 @@ fn cmd_exchange(
         Ok(i) => i,
         Err(u) => return usage(err, &u),
     };
-    let mut builder = crate::Client::builder()
+    let mut builder = picoauth_std::Client::builder()
         .connect_timeout(timeout)
         .read_timeout(timeout)
         .total_timeout(timeout);
@@ -480,9 +485,9 @@ fn cmd_parse(
         return usage(err, &Usage(format!("{file}: {e}")));
     }
     let result = if body_only {
-        crate::owned::parse_body(kind, status, &input)
+        picoauth_std::owned::parse_body(kind, status, &input)
     } else {
-        crate::owned::parse_response(kind, &input)
+        picoauth_std::owned::parse_response(kind, &input)
     };
     match result {
         Ok(o) => print_outcome(&o, show_secrets, out),

@@ -33,7 +33,7 @@ use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::state::{SignedState, StateKey};
 use picoauth::ClientSecret;
 
-use crate::cli::{print_outcome, ProviderArg, EXIT_FAILURE, EXIT_PROVIDER_ERROR, EXIT_USAGE};
+use crate::{print_outcome, ProviderArg, EXIT_FAILURE, EXIT_PROVIDER_ERROR, EXIT_USAGE};
 
 /// Arguments of `picoauth login`.
 #[derive(Debug, clap::Args)]
@@ -329,7 +329,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     token_req
         .validate()
         .map_err(|e| usage(format!("cannot build the token request: {e}")))?;
-    let mut builder = crate::Client::builder()
+    let mut builder = picoauth_std::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(30))
         .total_timeout(Duration::from_secs(60));
@@ -445,7 +445,7 @@ fn answer(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
 /// the loopback redirect URI over plain HTTP.
 fn follow(url: &str, ca_pem: Option<&[u8]>, timeout: Duration) -> Result<(), String> {
     let ep = Endpoint::parse(url).map_err(|e| format!("authorize URL: {e}"))?;
-    let mut trust = crate::Trust::public();
+    let mut trust = picoauth_std::Trust::public();
     if let Some(pem) = ca_pem {
         trust.add_pem(pem).map_err(|e| e.to_string())?;
     }
@@ -476,7 +476,11 @@ fn connect(ep: &Endpoint<'_>, timeout: Duration) -> Result<TcpStream, String> {
 }
 
 /// GETs `ep` over TLS and returns the `Location` of a `3xx` answer.
-fn get(ep: &Endpoint<'_>, tcp: TcpStream, trust: &crate::Trust) -> Result<Option<String>, String> {
+fn get(
+    ep: &Endpoint<'_>,
+    tcp: TcpStream,
+    trust: &picoauth_std::Trust,
+) -> Result<Option<String>, String> {
     let config = trust.client_config().map_err(|e| e.to_string())?;
     let name = rustls::pki_types::ServerName::try_from(ep.host_name().to_owned())
         .map_err(|e| e.to_string())?;

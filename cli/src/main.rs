@@ -1,7 +1,7 @@
-//! The `picoauth` command; see `picoauth --help` and [`picoauth_std::cli`].
+//! The `picoauth` command; see `picoauth --help` and the `picoauth-cli` crate.
 
 fn main() -> std::process::ExitCode {
-    let code = picoauth_std::cli::run(
+    let code = picoauth_cli::run(
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),

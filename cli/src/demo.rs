@@ -10,10 +10,10 @@ use picoauth::provider::{Endpoint, Provider, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use sha2::Digest as _;
 
-use crate::cli::{EXIT_FAILURE, EXIT_TOKEN};
-use crate::local_provider::{self as lp, LocalProvider, LocalProviderConfig, ProviderKind};
-use crate::owned::OwnedOutcome;
-use crate::Client;
+use crate::{EXIT_FAILURE, EXIT_TOKEN};
+use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig, ProviderKind};
+use picoauth_std::owned::OwnedOutcome;
+use picoauth_std::Client;
 
 const REDIRECT: &str = "https://client.example.com/cb";
 
@@ -75,7 +75,7 @@ impl Row {
                 o.status(),
                 retry_after.map_or("-".to_owned(), |s| format!("{s}s"))
             ),
-            Ok(o @ OwnedOutcome::HttpError { .. }) => format!("HTTP {} unexpected", o.status()),
+            Ok(o) => format!("HTTP {} unexpected", o.status()),
         }
     }
 }
