@@ -8,8 +8,8 @@ use core::time::Duration;
 use picoauth::exchange::{Outcome, Token};
 use picoauth::json::{pinterest, slack};
 use picoauth::provider::{AuthMethod, ProviderKind};
-use picoauth_std::asynch::Client;
 use picoauth_local_provider::{self as lp, LocalProvider};
+use picoauth_std::asynch::Client;
 use picoauth_std::tokens::{
     now_ms, Installation, InstallationKey, ManagerConfig, ProviderSettings, TokenManager,
     TokenStore,
