@@ -1,9 +1,10 @@
-//! What an exchange needs from the caller: a trust anchor, a clock, timeouts and buffers.
+//! What an exchange needs from the caller: trust anchors, a clock, timeouts and buffers.
 
 use core::marker::PhantomData;
 
 use embassy_time::Duration;
 use embedded_tls::MaxFragmentLength;
+use pki_types::TrustAnchor;
 
 /// The size of embedded-tls's read buffer for full TLS records: 2^14 bytes of plaintext
 /// plus 256 bytes of record overhead. A server that does not honour
@@ -27,22 +28,14 @@ pub const TCP_TX_BUF_LEN: usize = 2048;
 /// Slack's largest documented answer fits in 2 KiB.
 pub const EXCHANGE_BUF_LEN: usize = 4096;
 
-/// The most bytes of server certificate chain kept between the `Certificate` and
-/// `CertificateVerify` handshake messages. This lives inside the exchange future.
-#[cfg(not(feature = "rsa"))]
-pub const MAX_CERT_CHAIN_LEN: usize = 4096;
-/// The most bytes of server certificate chain kept between the `Certificate` and
-/// `CertificateVerify` handshake messages. This lives inside the exchange future;
-/// RSA chains are larger.
-#[cfg(feature = "rsa")]
-pub const MAX_CERT_CHAIN_LEN: usize = 8192;
-
 /// Wall-clock time for certificate validity checks.
 ///
 /// embedded-tls asks for the time through a function without a receiver, so the clock
 /// is a type: on firmware, read the RTC (or an SNTP-synchronised counter) here.
 /// There is no way to skip the date check: a device without a clock must get the time
-/// from somewhere first.
+/// from somewhere first (SNTP, an RTC kept by a battery). A clock that answers 0 (not
+/// set) makes every chain "not valid yet", so the handshake is refused, never run
+/// without dates.
 pub trait UnixClock {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now() -> u64;
@@ -83,13 +76,13 @@ impl Default for Timeouts {
 
 /// How to reach and trust the token endpoint.
 ///
-/// Certificate verification is always on: the server's chain must end at
-/// `trust_anchor`, its leaf must name the endpoint's host, and every certificate must be
-/// within its dates according to the clock `C`.
+/// Certificate verification is always on: the server's chain must lead to one of
+/// `trust_anchors` under rustls-webpki's path rules, its leaf must name the endpoint's
+/// host, and every certificate must be within its dates according to the clock `C`.
 #[derive(Debug, Clone, Copy)]
 pub struct Config<'a, C: UnixClock> {
-    /// The DER-encoded X.509 certificate of the CA that issued the server's chain.
-    pub trust_anchor: &'a [u8],
+    /// The CAs the server's chain may end at, e.g. [`anchors::SLACK_AND_PINTEREST`](crate::anchors::SLACK_AND_PINTEREST).
+    pub trust_anchors: &'a [TrustAnchor<'a>],
     /// Step timeouts.
     pub timeouts: Timeouts,
     /// Asks the server for smaller TLS records (RFC 6066). Only a server that honours it
@@ -100,12 +93,12 @@ pub struct Config<'a, C: UnixClock> {
 }
 
 impl<'a, C: UnixClock> Config<'a, C> {
-    /// Trusts the DER certificate `trust_anchor` and checks dates with `clock`'s type.
-    pub const fn new(trust_anchor: &'a [u8], clock: C) -> Self {
+    /// Trusts `trust_anchors` and checks dates with `clock`'s type.
+    pub const fn new(trust_anchors: &'a [TrustAnchor<'a>], clock: C) -> Self {
         // The clock is a type; the value only names it.
         core::mem::forget(clock);
         Self {
-            trust_anchor,
+            trust_anchors,
             timeouts: Timeouts::DEFAULT,
             max_fragment_length: None,
             clock: PhantomData,

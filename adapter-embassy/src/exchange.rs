@@ -1,27 +1,25 @@
 //! DNS → TCP → TLS 1.3 (certificate-verified) → the core's async exchange driver.
 
-use core::marker::PhantomData;
-
 use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{IpAddress, Stack};
 use embassy_time::{with_timeout, Duration};
 use embedded_io_async::{ErrorType, Read, Write};
-use embedded_tls::pki::CertVerifier;
 use embedded_tls::{
-    Aes128GcmSha256, Certificate, CryptoProvider, CryptoRngCore, TlsClock, TlsConfig,
-    TlsConnection, TlsContext, TlsError, TlsVerifier,
+    Aes128GcmSha256, CryptoProvider, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError,
+    TlsVerifier,
 };
 use picoauth::exchange::{asynch, Outcome};
 use picoauth::request::TokenRequest;
 
-use crate::config::{Buffers, Config, UnixClock, MAX_CERT_CHAIN_LEN};
-use crate::error::{Error, IoError, Stage};
+use crate::config::{Buffers, Config, UnixClock};
+use crate::error::{CertificateError, Error, IoError, Stage};
 use crate::fmt::{debug, warning};
+use crate::verifier::Verifier;
 
 /// Runs one token exchange with the provider of `req`: DNS lookup of its host, a TCP
 /// connection from `buffers`, a TLS 1.3 handshake that verifies the server against
-/// `config` (trust anchor, host name, dates), then the core's
+/// `config` (trust anchors, host name, dates), then the core's
 /// [`asynch::exchange`](picoauth::exchange::asynch::exchange) over the TLS connection.
 ///
 /// `buf` holds the HTTP request and then the whole response; the returned [`Outcome`]
@@ -108,20 +106,34 @@ async fn over_socket<'b, C: UnixClock, R: CryptoRngCore>(
         .map_err(|_| Error::Timeout(Stage::Connect))?
         .map_err(Error::Connect)?;
 
-    let mut tls_config = TlsConfig::new().with_server_name(host);
+    // The RSA-PSS schemes next to ECDSA: slack.com and api.pinterest.com have RSA keys.
+    let mut tls_config = TlsConfig::new()
+        .with_server_name(host)
+        .enable_rsa_signatures();
     if let Some(mfl) = config.max_fragment_length {
         tls_config = tls_config.with_max_fragment_length(mfl);
     }
-    let crypto = Crypto::<R, C> {
+    let mut crypto = Crypto::<R, C> {
         rng,
-        verifier: CertVerifier::new(Certificate::X509(config.trust_anchor)),
+        verifier: Verifier::new(config.trust_anchors, host),
     };
     let mut tls: TlsConnection<'_, _, Aes128GcmSha256> =
         TlsConnection::new(&mut *socket, tls_read, tls_write);
-    with_timeout(t.handshake, tls.open(TlsContext::new(&tls_config, crypto)))
-        .await
-        .map_err(|_| Error::Timeout(Stage::Handshake))?
-        .map_err(Error::Handshake)?;
+    let opened = with_timeout(
+        t.handshake,
+        tls.open(TlsContext::new(&tls_config, &mut crypto)),
+    )
+    .await
+    .map_err(|_| Error::Timeout(Stage::Handshake))?;
+    if let Some(reason) = crypto.verifier.refusal() {
+        return Err(Error::Certificate(reason));
+    }
+    opened.map_err(Error::Handshake)?;
+    // embedded-tls accepts a Finished with no Certificate before it: without both
+    // messages checked, the server proved nothing, and gets nothing.
+    if !crypto.verifier.authenticated() {
+        return Err(Error::Certificate(CertificateError::UnexpectedMessage));
+    }
     debug!("picoauth: TLS 1.3 session with {} verified", host);
 
     let mut io = Timed {
@@ -174,21 +186,10 @@ impl<S: Read + Write> Write for Timed<'_, S> {
     }
 }
 
-/// Maps the caller's [`UnixClock`] onto embedded-tls's clock, which may answer "no time"
-/// and so skip the date checks: this one always answers.
-struct DatesChecked<C>(PhantomData<C>);
-
-impl<C: UnixClock> TlsClock for DatesChecked<C> {
-    fn now() -> Option<u64> {
-        Some(C::now())
-    }
-}
-
-/// embedded-tls's crypto provider with its `rustpki` certificate verifier switched on
-/// (its `UnsecureProvider` has none).
+/// embedded-tls's crypto provider with this crate's certificate verifier.
 struct Crypto<'a, R, C: UnixClock> {
     rng: R,
-    verifier: CertVerifier<'a, Aes128GcmSha256, DatesChecked<C>, MAX_CERT_CHAIN_LEN>,
+    verifier: Verifier<'a, Aes128GcmSha256, C>,
 }
 
 impl<R: CryptoRngCore, C: UnixClock> CryptoProvider for Crypto<'_, R, C> {

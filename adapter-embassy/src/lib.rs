@@ -11,16 +11,26 @@
 //!
 //! ## Certificate verification
 //!
-//! - The server's chain must end at [`Config::trust_anchor`] (a DER X.509 CA
-//!   certificate the caller ships, e.g. with `include_bytes!`).
-//! - The leaf must name the endpoint's host (SAN DNS names, CN only when there are no
-//!   SANs). IP-address hosts are refused up front ([`Error::HostNotDnsName`]).
+//! This crate's own verifier ([`verifier`](crate::verifier) module docs), not
+//! embedded-tls's `rustpki`:
+//!
+//! - The path is validated by rustls-webpki, the validator rustls uses (no_std, no
+//!   alloc): from the leaf through the intermediates the server sent to one of
+//!   [`Config::trust_anchors`] ([`anchors`] has the roots the provider presets need),
+//!   with basicConstraints, pathLenConstraint, keyUsage, extendedKeyUsage (server
+//!   auth), issuer/subject name chaining and name constraints checked.
+//! - The leaf must name the endpoint's host in one of its SANs (all of them are read;
+//!   wildcards cover one label). IP-address hosts are refused up front
+//!   ([`Error::HostNotDnsName`]).
 //! - Every certificate's `notBefore`/`notAfter` is checked against the caller's
 //!   [`UnixClock`]. There is no switch to turn any of this off.
-//! - Default build: ECDSA P-256 chains (what Let's Encrypt's `E*` and most modern CAs
-//!   issue), with no allocator. Feature `rsa`: RSA chains too, through the `rsa` crate,
-//!   which needs `alloc` — the firmware then needs a `#[global_allocator]` (about 4–8 KiB
-//!   of heap for a 2048-bit key) and grows by tens of KiB of `.text`.
+//! - The server's CertificateVerify is checked with the leaf's key and the scheme the
+//!   server chose; PKCS#1 v1.5 (forbidden there by TLS 1.3) is refused. A handshake that
+//!   ends without both messages is refused before anything is sent.
+//! - Signatures ([`signature`]): ECDSA P-256/P-384, RSA PKCS#1 v1.5 and RSA-PSS with
+//!   SHA-256/384/512 for 2048- to 4096-bit keys, all without a heap: the default build
+//!   verifies the RSA chains of slack.com and api.pinterest.com with no allocator.
+//! - A refusal is [`Error::Certificate`] with the reason ([`CertificateError`]).
 //!
 //! ## RAM
 //!
@@ -31,7 +41,7 @@
 //! | [`Buffers::tcp_rx`] | [`TCP_RX_BUF_LEN`] = 4,096 | the TCP window |
 //! | [`Buffers::tcp_tx`] | [`TCP_TX_BUF_LEN`] = 2,048 | unacknowledged bytes |
 //! | the exchange `buf` | [`EXCHANGE_BUF_LEN`] = 4,096 | the HTTP request, then the whole response |
-//! | the future itself | ≈ [`MAX_CERT_CHAIN_LEN`] + a few KiB | the kept certificate chain and handshake state |
+//! | the future itself | ≈ [`MAX_SPKI_LEN`] + a few KiB | the leaf's key, kept until CertificateVerify, and handshake state |
 //!
 //! With [`Config::with_max_fragment_length`] the client asks for records of at most
 //! 512–4096 bytes (RFC 6066). Where the server honours it, `tls_read` can shrink to the
@@ -50,15 +60,23 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 mod config;
+mod der;
 mod error;
 mod exchange;
 mod fmt;
+pub mod rsa;
+pub mod signature;
+pub mod verifier;
 
 pub use config::{
-    Buffers, Config, Storage, Timeouts, UnixClock, EXCHANGE_BUF_LEN, MAX_CERT_CHAIN_LEN,
-    TCP_RX_BUF_LEN, TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,
+    Buffers, Config, Storage, Timeouts, UnixClock, EXCHANGE_BUF_LEN, TCP_RX_BUF_LEN,
+    TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,
 };
 pub use embedded_tls::{MaxFragmentLength, TlsError};
-pub use error::{Error, IoError, Stage};
+pub use error::{CertificateError, Error, IoError, Stage};
 pub use exchange::exchange;
+pub use pki_types::{CertificateDer, TrustAnchor};
+pub use verifier::MAX_SPKI_LEN;
+pub use webpki::anchor_from_trusted_cert;

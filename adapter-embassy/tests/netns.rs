@@ -33,7 +33,10 @@ use embassy_net_tuntap::TunTapDevice;
 use picoauth::exchange::{Outcome, Token};
 use picoauth::provider::{Endpoint, PINTEREST, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
-use picoauth_embassy::{exchange, Config, Error, Storage, TlsError, UnixClock};
+use picoauth_embassy::{
+    anchor_from_trusted_cert, exchange, CertificateDer, CertificateError, Config, Error, Storage,
+    TrustAnchor, UnixClock,
+};
 use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
 
 const TEST_NAME: &str = "exchanges_over_embassy_net_in_a_netns";
@@ -87,11 +90,19 @@ impl UnixClock for Year2000Clock {
 
 /// What the client task needs, leaked to `'static`.
 struct Job {
-    ca: Vec<u8>,
-    other_ca: Vec<u8>,
+    ca: &'static [TrustAnchor<'static>],
+    other_ca: &'static [TrustAnchor<'static>],
     slack_code: String,
     pinterest_refresh: String,
     results: mpsc::Sender<String>,
+}
+
+/// A CA certificate as a one-anchor list, leaked to `'static` (a few hundred bytes).
+fn anchor(der: Vec<u8>) -> &'static [TrustAnchor<'static>] {
+    let cert: &'static CertificateDer<'static> =
+        Box::leak(Box::new(CertificateDer::from(der.leak() as &[u8])));
+    let anchor = anchor_from_trusted_cert(cert).expect("the provider's CA parses as an anchor");
+    Box::leak(Box::new([anchor]))
 }
 
 fn child() {
@@ -113,8 +124,8 @@ fn child() {
 
     let (tx, rx) = mpsc::channel();
     let job: &'static Job = Box::leak(Box::new(Job {
-        ca: provider.ca_cert_der(),
-        other_ca: other.ca_cert_der(),
+        ca: anchor(provider.ca_cert_der()),
+        other_ca: anchor(other.ca_cert_der()),
         slack_code: provider.issue_code(local_provider::SLACK_CLIENT_ID, None, None, None),
         pinterest_refresh: provider.issue_refresh_token(
             local_provider::ProviderKind::Pinterest,
@@ -202,7 +213,7 @@ async fn slack_code_exchange(stack: Stack<'static>, job: &'static Job) -> String
     );
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
-    let config = Config::new(&job.ca, SystemClock);
+    let config = Config::new(job.ca, SystemClock);
     let t = Instant::now();
     match exchange(stack, &req, &config, buffers, rand_core::OsRng, buf).await {
         Ok(Outcome::Token {
@@ -230,7 +241,7 @@ async fn pinterest_refresh(stack: Stack<'static>, job: &'static Job) -> String {
     );
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
-    let config = Config::new(&job.ca, SystemClock);
+    let config = Config::new(job.ca, SystemClock);
     let t = Instant::now();
     match exchange(stack, &req, &config, buffers, rand_core::OsRng, buf).await {
         Ok(Outcome::Token {
@@ -258,20 +269,20 @@ fn slack_req(host: &'static str) -> TokenRequest<'static> {
     )
 }
 
-fn refused(what: &str, r: Result<Outcome<'_>, Error>) -> String {
+fn refused(what: &str, want: CertificateError, r: Result<Outcome<'_>, Error>) -> String {
     match r {
-        Err(e @ Error::Handshake(TlsError::InvalidCertificate)) => {
+        Err(e @ Error::Certificate(got)) if got == want => {
             assert!(e.is_certificate_error());
             format!("PASS {what} ({e})")
         }
-        other => format!("FAIL {what}: {other:?}"),
+        other => format!("FAIL {what}: want {want:?}, got {other:?}"),
     }
 }
 
 async fn unknown_ca(stack: Stack<'static>, job: &'static Job) -> String {
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
-    let config = Config::new(&job.other_ca, SystemClock);
+    let config = Config::new(job.other_ca, SystemClock);
     let r = exchange(
         stack,
         &slack_req(HOST),
@@ -281,13 +292,13 @@ async fn unknown_ca(stack: Stack<'static>, job: &'static Job) -> String {
         buf,
     )
     .await;
-    refused("unknown CA refused", r)
+    refused("unknown CA refused", CertificateError::UnknownIssuer, r)
 }
 
 async fn wrong_host(stack: Stack<'static>, job: &'static Job) -> String {
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
-    let config = Config::new(&job.ca, SystemClock);
+    let config = Config::new(job.ca, SystemClock);
     let r = exchange(
         stack,
         &slack_req(WRONG_HOST),
@@ -297,13 +308,17 @@ async fn wrong_host(stack: Stack<'static>, job: &'static Job) -> String {
         buf,
     )
     .await;
-    refused("wrong host name refused", r)
+    refused(
+        "wrong host name refused",
+        CertificateError::NotValidForName,
+        r,
+    )
 }
 
 async fn dates_checked(stack: Stack<'static>, job: &'static Job) -> String {
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
-    let config = Config::new(&job.ca, Year2000Clock);
+    let config = Config::new(job.ca, Year2000Clock);
     let r = exchange(
         stack,
         &slack_req(HOST),
@@ -313,5 +328,9 @@ async fn dates_checked(stack: Stack<'static>, job: &'static Job) -> String {
         buf,
     )
     .await;
-    refused("certificate dates checked", r)
+    refused(
+        "certificate dates checked",
+        CertificateError::NotValidYet,
+        r,
+    )
 }

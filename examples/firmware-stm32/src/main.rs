@@ -1,12 +1,12 @@
 //! NUCLEO-F429ZI: DHCP over the on-board Ethernet (LAN8742A, RMII), then one Slack
 //! `oauth.v2.access` code exchange with picoauth-embassy, certificate-verified TLS 1.3,
-//! and no global allocator (unless the `rsa` feature is on).
+//! and no global allocator: RSA and ECDSA chains are verified without a heap.
 //!
 //! Build-time settings (environment variables, all optional):
 //! `PICOAUTH_HOST` (default `slack.com`), `PICOAUTH_SLACK_CLIENT_ID`,
-//! `PICOAUTH_SLACK_CLIENT_SECRET`, `PICOAUTH_SLACK_CODE`; the trust anchor is
-//! `certs/trust-anchor.der` (a placeholder CA: replace it with the root of your
-//! provider's chain).
+//! `PICOAUTH_SLACK_CLIENT_SECRET`, `PICOAUTH_SLACK_CODE`. The trust anchors are the
+//! real roots of slack.com (ISRG Root X1) and api.pinterest.com (DigiCert Global Root
+//! G2), from `picoauth_embassy::anchors`.
 #![no_std]
 #![no_main]
 
@@ -26,26 +26,6 @@ use picoauth_embassy::{Storage, UnixClock};
 use static_cell::{ConstStaticCell, StaticCell};
 use {defmt_rtt as _, panic_probe as _};
 
-#[cfg(feature = "rsa")]
-mod heap {
-    //! The `rsa` crate allocates while verifying RSA signatures.
-    use core::mem::MaybeUninit;
-
-    use embedded_alloc::LlffHeap as Heap;
-
-    #[global_allocator]
-    static HEAP: Heap = Heap::empty();
-
-    /// 16 KiB: ample for 2048- and 4096-bit RSA verification.
-    const HEAP_SIZE: usize = 16 * 1024;
-
-    pub(crate) fn init() {
-        static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
-        // SAFETY: called once, before any allocation; HEAP_MEM is used by nothing else.
-        unsafe { HEAP.init(core::ptr::addr_of_mut!(HEAP_MEM) as usize, HEAP_SIZE) }
-    }
-}
-
 bind_interrupts!(struct Irqs {
     ETH => eth::InterruptHandler;
     HASH_RNG => rng::InterruptHandler<peripherals::RNG>;
@@ -64,7 +44,6 @@ const HOST: &str = env_or(option_env!("PICOAUTH_HOST"), "slack.com");
 const CLIENT_ID: &str = env_or(option_env!("PICOAUTH_SLACK_CLIENT_ID"), "111.222");
 const CLIENT_SECRET: &str = env_or(option_env!("PICOAUTH_SLACK_CLIENT_SECRET"), "secret");
 const CODE: &str = env_or(option_env!("PICOAUTH_SLACK_CODE"), "code-from-the-redirect");
-const TRUST_ANCHOR: &[u8] = include_bytes!("../certs/trust-anchor.der");
 
 /// The build time plus the uptime: enough for an example. A product reads the RTC
 /// (kept by the backup battery) or sets it from SNTP before the first exchange.
@@ -95,9 +74,6 @@ async fn net_task(mut runner: Runner<'static, Device>) -> ! {
 
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
-    #[cfg(feature = "rsa")]
-    heap::init();
-
     let mut config = embassy_stm32::Config::default();
     {
         use embassy_stm32::rcc::*;
@@ -166,7 +142,10 @@ async fn main(spawner: Spawner) {
         ClientAuth::basic(CLIENT_ID, CLIENT_SECRET.into()),
         Grant::authorization_code(CODE),
     );
-    let auth = picoauth_embassy::Config::new(TRUST_ANCHOR, BuildTimeClock);
+    let auth = picoauth_embassy::Config::new(
+        picoauth_embassy::anchors::SLACK_AND_PINTEREST,
+        BuildTimeClock,
+    );
     match picoauth_embassy::exchange(stack, &req, &auth, buffers, &mut rng, buf).await {
         Ok(Outcome::Token {
             token: Token::SlackV2(t),

@@ -1,0 +1,280 @@
+//! The signature algorithms the verifier accepts, as rustls-webpki
+//! [`SignatureVerificationAlgorithm`]s with no heap: ECDSA on P-256 and P-384 (RustCrypto
+//! `p256`, `p384`), RSA PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 for 2048- to
+//! 4096-bit keys (this crate's `rsa` module, on `crypto-bigint`).
+//!
+//! [`CERTIFICATE_ALGORITHMS`] is what a certificate's issuer may sign with: the set
+//! rustls's own ring provider accepts, without Ed25519 and without RSA keys over 4096
+//! bits. [`for_tls13_scheme`] maps the scheme a TLS 1.3 server chose for its
+//! CertificateVerify onto one algorithm, refusing what TLS 1.3 forbids there
+//! (PKCS#1 v1.5, SHA-1) and what this crate does not implement.
+
+use core::fmt;
+
+use ecdsa::hazmat::VerifyPrimitive;
+use embedded_tls::SignatureScheme;
+use pki_types::alg_id;
+use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
+
+use crate::rsa::{Hash, PublicKey};
+
+/// The two curves.
+#[derive(Debug, Clone, Copy)]
+enum Curve {
+    P256,
+    P384,
+}
+
+/// ECDSA with a curve and a hash; the signature is DER `ECDSA-Sig-Value`.
+struct Ecdsa {
+    curve: Curve,
+    hash: Hash,
+    public_key_alg_id: AlgorithmIdentifier,
+    signature_alg_id: AlgorithmIdentifier,
+}
+
+impl Ecdsa {
+    fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Option<()> {
+        let mut digest = [0u8; 64];
+        let n = self.hash.digest(&[message], &mut digest);
+        let digest = &digest[..n];
+        // Uncompressed points only, as ring requires.
+        match self.curve {
+            Curve::P256 => {
+                if public_key.len() != 65 || public_key[0] != 0x04 {
+                    return None;
+                }
+                let point = p256::EncodedPoint::from_bytes(public_key).ok()?;
+                let key = p256::AffinePoint::try_from(&point).ok()?;
+                let sig = p256::ecdsa::Signature::from_der(signature).ok()?;
+                key.verify_prehashed(
+                    &ecdsa::hazmat::bits2field::<p256::NistP256>(digest).ok()?,
+                    &sig,
+                )
+                .ok()
+            }
+            Curve::P384 => {
+                if public_key.len() != 97 || public_key[0] != 0x04 {
+                    return None;
+                }
+                let point = p384::EncodedPoint::from_bytes(public_key).ok()?;
+                let key = p384::AffinePoint::try_from(&point).ok()?;
+                let sig = p384::ecdsa::Signature::from_der(signature).ok()?;
+                key.verify_prehashed(
+                    &ecdsa::hazmat::bits2field::<p384::NistP384>(digest).ok()?,
+                    &sig,
+                )
+                .ok()
+            }
+        }
+    }
+}
+
+impl SignatureVerificationAlgorithm for Ecdsa {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        self.verify(public_key, message, signature)
+            .ok_or(InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        self.public_key_alg_id
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.signature_alg_id
+    }
+}
+
+impl fmt::Debug for Ecdsa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ECDSA {:?} {:?}", self.curve, self.hash)
+    }
+}
+
+/// How an RSA signature is padded.
+#[derive(Debug, Clone, Copy)]
+enum Padding {
+    Pkcs1,
+    Pss,
+}
+
+/// RSA with a padding and a hash, for `rsaEncryption` keys of 2048..=4096 bits.
+struct Rsa {
+    padding: Padding,
+    hash: Hash,
+    signature_alg_id: AlgorithmIdentifier,
+}
+
+impl SignatureVerificationAlgorithm for Rsa {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        let key = PublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
+        match self.padding {
+            Padding::Pkcs1 => key.verify_pkcs1(self.hash, message, signature),
+            Padding::Pss => key.verify_pss(self.hash, message, signature),
+        }
+        .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::RSA_ENCRYPTION
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.signature_alg_id
+    }
+}
+
+impl fmt::Debug for Rsa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RSA {:?} {:?}", self.padding, self.hash)
+    }
+}
+
+macro_rules! ecdsa {
+    ($(#[$doc:meta])* $name:ident, $curve:ident, $hash:ident, $key:ident, $sig:ident) => {
+        $(#[$doc])*
+        pub static $name: &dyn SignatureVerificationAlgorithm = &Ecdsa {
+            curve: Curve::$curve,
+            hash: Hash::$hash,
+            public_key_alg_id: alg_id::$key,
+            signature_alg_id: alg_id::$sig,
+        };
+    };
+}
+
+macro_rules! rsa {
+    ($(#[$doc:meta])* $name:ident, $padding:ident, $hash:ident, $sig:expr) => {
+        $(#[$doc])*
+        pub static $name: &dyn SignatureVerificationAlgorithm = &Rsa {
+            padding: Padding::$padding,
+            hash: Hash::$hash,
+            signature_alg_id: $sig,
+        };
+    };
+}
+
+ecdsa!(
+    /// ECDSA, P-256 key, SHA-256.
+    ECDSA_P256_SHA256, P256, Sha256, ECDSA_P256, ECDSA_SHA256
+);
+ecdsa!(
+    /// ECDSA, P-256 key, SHA-384.
+    ECDSA_P256_SHA384, P256, Sha384, ECDSA_P256, ECDSA_SHA384
+);
+ecdsa!(
+    /// ECDSA, P-384 key, SHA-256.
+    ECDSA_P384_SHA256, P384, Sha256, ECDSA_P384, ECDSA_SHA256
+);
+ecdsa!(
+    /// ECDSA, P-384 key, SHA-384.
+    ECDSA_P384_SHA384, P384, Sha384, ECDSA_P384, ECDSA_SHA384
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-256, 2048..=4096-bit keys.
+    RSA_PKCS1_SHA256, Pkcs1, Sha256, alg_id::RSA_PKCS1_SHA256
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-384, 2048..=4096-bit keys.
+    RSA_PKCS1_SHA384, Pkcs1, Sha384, alg_id::RSA_PKCS1_SHA384
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-512, 2048..=4096-bit keys.
+    RSA_PKCS1_SHA512, Pkcs1, Sha512, alg_id::RSA_PKCS1_SHA512
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-256, signature AlgorithmIdentifier without the NULL
+    /// parameters (some certificates encode it so).
+    RSA_PKCS1_SHA256_ABSENT_PARAMS, Pkcs1, Sha256, AlgorithmIdentifier::from_slice(&[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b
+    ])
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-384, without the NULL parameters.
+    RSA_PKCS1_SHA384_ABSENT_PARAMS, Pkcs1, Sha384, AlgorithmIdentifier::from_slice(&[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c
+    ])
+);
+rsa!(
+    /// RSA PKCS#1 v1.5 with SHA-512, without the NULL parameters.
+    RSA_PKCS1_SHA512_ABSENT_PARAMS, Pkcs1, Sha512, AlgorithmIdentifier::from_slice(&[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d
+    ])
+);
+rsa!(
+    /// RSA-PSS (MGF1, salt = 32 bytes) with SHA-256 on an `rsaEncryption` key.
+    RSA_PSS_SHA256, Pss, Sha256, alg_id::RSA_PSS_SHA256
+);
+rsa!(
+    /// RSA-PSS (MGF1, salt = 48 bytes) with SHA-384 on an `rsaEncryption` key.
+    RSA_PSS_SHA384, Pss, Sha384, alg_id::RSA_PSS_SHA384
+);
+rsa!(
+    /// RSA-PSS (MGF1, salt = 64 bytes) with SHA-512 on an `rsaEncryption` key.
+    RSA_PSS_SHA512, Pss, Sha512, alg_id::RSA_PSS_SHA512
+);
+
+/// The algorithms a certificate in the server's chain may be signed with.
+pub static CERTIFICATE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    ECDSA_P256_SHA256,
+    ECDSA_P256_SHA384,
+    ECDSA_P384_SHA256,
+    ECDSA_P384_SHA384,
+    RSA_PSS_SHA256,
+    RSA_PSS_SHA384,
+    RSA_PSS_SHA512,
+    RSA_PKCS1_SHA256,
+    RSA_PKCS1_SHA384,
+    RSA_PKCS1_SHA512,
+    RSA_PKCS1_SHA256_ABSENT_PARAMS,
+    RSA_PKCS1_SHA384_ABSENT_PARAMS,
+    RSA_PKCS1_SHA512_ABSENT_PARAMS,
+];
+
+/// The algorithm for a TLS 1.3 CertificateVerify signed with `scheme` (RFC 8446
+/// §4.4.3), or `None` for a scheme TLS 1.3 forbids there (RSA PKCS#1 v1.5, SHA-1,
+/// SHA-224) or that this crate does not implement (Ed25519, P-521, RSA-PSS keys).
+///
+/// In TLS 1.3 an ECDSA scheme names its curve, so the P-256 scheme needs a P-256 key.
+pub fn for_tls13_scheme(
+    scheme: SignatureScheme,
+) -> Option<&'static dyn SignatureVerificationAlgorithm> {
+    match scheme {
+        SignatureScheme::EcdsaSecp256r1Sha256 => Some(ECDSA_P256_SHA256),
+        SignatureScheme::EcdsaSecp384r1Sha384 => Some(ECDSA_P384_SHA384),
+        SignatureScheme::RsaPssRsaeSha256 => Some(RSA_PSS_SHA256),
+        SignatureScheme::RsaPssRsaeSha384 => Some(RSA_PSS_SHA384),
+        SignatureScheme::RsaPssRsaeSha512 => Some(RSA_PSS_SHA512),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs1_is_never_a_tls13_certificate_verify_scheme() {
+        for s in [
+            SignatureScheme::RsaPkcs1Sha256,
+            SignatureScheme::RsaPkcs1Sha384,
+            SignatureScheme::RsaPkcs1Sha512,
+            SignatureScheme::RsaPkcs1Sha1,
+            SignatureScheme::EcdsaSha1,
+            SignatureScheme::Ed25519,
+            SignatureScheme::RsaPssPssSha256,
+        ] {
+            assert!(for_tls13_scheme(s).is_none(), "{s:?}");
+        }
+        assert!(for_tls13_scheme(SignatureScheme::RsaPssRsaeSha256).is_some());
+    }
+}
