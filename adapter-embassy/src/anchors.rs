@@ -40,3 +40,43 @@ pub const DIGICERT_GLOBAL_ROOT_G2: TrustAnchor<'static> = TrustAnchor {
 
 /// Both anchors, for a firmware that talks to Slack and Pinterest.
 pub const SLACK_AND_PINTEREST: &[TrustAnchor<'static>] = &[ISRG_ROOT_X1, DIGICERT_GLOBAL_ROOT_G2];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_anchors_are_webpki_roots_entries() {
+        for (ours, subject_cn) in [
+            (&ISRG_ROOT_X1, &b"ISRG Root X1"[..]),
+            (&DIGICERT_GLOBAL_ROOT_G2, &b"DigiCert Global Root G2"[..]),
+        ] {
+            let theirs = webpki_roots::TLS_SERVER_ROOTS
+                .iter()
+                .find(|a| a.subject.as_ref().ends_with(subject_cn))
+                .expect("in webpki-roots");
+            assert_eq!(ours.subject.as_ref(), theirs.subject.as_ref());
+            assert_eq!(
+                ours.subject_public_key_info.as_ref(),
+                theirs.subject_public_key_info.as_ref()
+            );
+            assert!(ours.name_constraints.is_none() && theirs.name_constraints.is_none());
+        }
+        assert_eq!(SLACK_AND_PINTEREST.len(), 2);
+    }
+
+    #[test]
+    fn the_anchor_keys_are_the_documented_rsa_sizes() {
+        use crate::der::{self, tag, Reader};
+        for (a, bits) in [(&ISRG_ROOT_X1, 4096), (&DIGICERT_GLOBAL_ROOT_G2, 2048)] {
+            let mut r = Reader::new(a.subject_public_key_info.as_ref());
+            assert_eq!(
+                r.read(tag::SEQUENCE).unwrap(),
+                pki_types::alg_id::RSA_ENCRYPTION.as_ref()
+            );
+            let key = der::bit_string_bytes(r.read_last(tag::BIT_STRING).unwrap()).unwrap();
+            let key = crate::rsa::PublicKey::from_pkcs1_der(key).unwrap();
+            assert_eq!(key.modulus_bits(), bits);
+        }
+    }
+}

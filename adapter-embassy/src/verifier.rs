@@ -279,3 +279,162 @@ fn leaf_spki(leaf: &[u8]) -> Result<&[u8], der::BadDer> {
     tbs.read(tag::SEQUENCE)?; // subject
     tbs.read(tag::SEQUENCE) // subjectPublicKeyInfo
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use embedded_tls::{Aes128GcmSha256, SignatureScheme};
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
+    use sha2::Sha256;
+
+    use super::*;
+
+    struct Clock;
+    impl UnixClock for Clock {
+        fn now() -> u64 {
+            1_800_000_000
+        }
+    }
+
+    type V<'a> = Verifier<'a, Aes128GcmSha256, Clock>;
+
+    /// A verifier as it stands after an accepted `Certificate` whose leaf has a fresh
+    /// P-256 key; the key pair is returned to sign a CertificateVerify.
+    fn after_certificate() -> (V<'static>, EcdsaKeyPair) {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let alg = pki_types::alg_id::ECDSA_P256;
+        let mut spki = std::vec![0x30, u8::try_from(alg.as_ref().len()).unwrap()];
+        spki.extend_from_slice(alg.as_ref());
+        spki.extend_from_slice(&[0x03, 66, 0x00]);
+        spki.extend_from_slice(pair.public_key().as_ref());
+        assert_eq!(check_leaf_key(&spki), Ok(()));
+        let mut v = V::new(&[], "auth.test");
+        v.state = State::AwaitingCertificateVerify;
+        v.transcript = Some(Sha256::new());
+        v.spki.extend_from_slice(&spki).unwrap();
+        (v, pair)
+    }
+
+    fn signed_content() -> std::vec::Vec<u8> {
+        let mut m = std::vec![0x20u8; 64];
+        m.extend_from_slice(SERVER_CONTEXT);
+        m.extend_from_slice(&Sha256::digest(b""));
+        m
+    }
+
+    #[test]
+    fn a_certificate_verify_from_the_leaf_key_authenticates_the_server() {
+        let (mut v, pair) = after_certificate();
+        let sig = pair.sign(&SystemRandom::new(), &signed_content()).unwrap();
+        let cv = CertificateVerifyRef {
+            signature_scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+            signature: sig.as_ref(),
+        };
+        assert!(TlsVerifier::verify_signature(&mut v, cv).is_ok());
+        assert!(v.authenticated());
+        // A second Certificate after that is refused.
+        let again = TlsVerifier::verify_certificate(
+            &mut v,
+            &Sha256::new(),
+            CertificateRef::with_context(&[]),
+        );
+        assert!(again.is_err());
+        assert_eq!(v.refusal(), Some(CertificateError::UnexpectedMessage));
+        assert!(!v.authenticated());
+    }
+
+    #[test]
+    fn a_certificate_verify_over_other_bytes_or_with_another_scheme_is_refused() {
+        let (mut v, pair) = after_certificate();
+        let sig = pair.sign(&SystemRandom::new(), b"something else").unwrap();
+        let cv = CertificateVerifyRef {
+            signature_scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+            signature: sig.as_ref(),
+        };
+        assert_eq!(
+            TlsVerifier::verify_signature(&mut v, cv).map_err(|_| ()),
+            Err(())
+        );
+        assert_eq!(v.refusal(), Some(CertificateError::BadCertificateVerify));
+
+        // The P-384 scheme for a P-256 key, and PKCS#1 v1.5 (forbidden in TLS 1.3).
+        for (scheme, why) in [
+            (
+                SignatureScheme::EcdsaSecp384r1Sha384,
+                CertificateError::WrongSignatureScheme,
+            ),
+            (
+                SignatureScheme::RsaPkcs1Sha256,
+                CertificateError::WrongSignatureScheme,
+            ),
+            (
+                SignatureScheme::Ed25519,
+                CertificateError::WrongSignatureScheme,
+            ),
+        ] {
+            let (mut v, pair) = after_certificate();
+            let sig = pair.sign(&SystemRandom::new(), &signed_content()).unwrap();
+            let cv = CertificateVerifyRef {
+                signature_scheme: scheme,
+                signature: sig.as_ref(),
+            };
+            assert!(
+                TlsVerifier::verify_signature(&mut v, cv).is_err(),
+                "{scheme:?}"
+            );
+            assert_eq!(v.refusal(), Some(why), "{scheme:?}");
+            assert!(!v.authenticated());
+        }
+    }
+
+    #[test]
+    fn certificate_verify_before_any_certificate_is_refused() {
+        let mut v = V::new(&[], "auth.test");
+        assert!(!v.authenticated());
+        let cv = CertificateVerifyRef {
+            signature_scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+            signature: &[0x30, 0x00],
+        };
+        assert!(TlsVerifier::verify_signature(&mut v, cv).is_err());
+        assert_eq!(v.refusal(), Some(CertificateError::UnexpectedMessage));
+    }
+
+    #[test]
+    fn an_empty_certificate_message_and_a_different_sni_are_refused() {
+        let mut v = V::new(&[], "auth.test");
+        let r = TlsVerifier::verify_certificate(
+            &mut v,
+            &Sha256::new(),
+            CertificateRef::with_context(&[]),
+        );
+        assert!(r.is_err());
+        assert_eq!(v.refusal(), Some(CertificateError::Malformed));
+
+        let mut v = V::new(&[], "auth.test");
+        assert!(TlsVerifier::set_hostname_verification(&mut v, "auth.test").is_ok());
+        assert!(TlsVerifier::set_hostname_verification(&mut v, "evil.test").is_err());
+    }
+
+    #[test]
+    fn leaf_keys_outside_the_supported_set_are_refused() {
+        // An Ed25519 SPKI and a compressed P-256 point.
+        let ed = [
+            0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+            10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+            32,
+        ];
+        assert_eq!(check_leaf_key(&ed), Err(CertificateError::UnsupportedKey));
+        let alg = pki_types::alg_id::ECDSA_P256;
+        let mut spki = std::vec![0x30, u8::try_from(alg.as_ref().len()).unwrap()];
+        spki.extend_from_slice(alg.as_ref());
+        spki.extend_from_slice(&[0x03, 34, 0x00, 0x02]);
+        spki.extend_from_slice(&[7u8; 32]);
+        assert_eq!(check_leaf_key(&spki), Err(CertificateError::UnsupportedKey));
+        assert_eq!(check_leaf_key(&[0x30]), Err(CertificateError::Malformed));
+    }
+}

@@ -8,7 +8,6 @@ fn main() {
         .map_or(0, |d| d.as_secs());
     println!("cargo:rustc-env=PICOAUTH_BUILD_UNIX_TIME={now}");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=certs/trust-anchor.der");
     println!("cargo:rerun-if-env-changed=PICOAUTH_HOST");
     println!("cargo:rerun-if-env-changed=PICOAUTH_SLACK_CLIENT_ID");
     println!("cargo:rerun-if-env-changed=PICOAUTH_SLACK_CLIENT_SECRET");
