@@ -11,7 +11,7 @@
 //!
 //! ## Certificate verification
 //!
-//! This crate's own verifier ([`verifier`](crate::verifier) module docs), not
+//! This crate's own verifier (the [`verifier`] module docs), not
 //! embedded-tls's `rustpki`:
 //!
 //! - The path is validated by rustls-webpki, the validator rustls uses (no_std, no

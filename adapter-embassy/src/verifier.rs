@@ -10,9 +10,9 @@
 //!   transcript hash are kept for the next message.
 //! - `CertificateVerify`: the signature over the transcript, with the leaf's key and
 //!   the scheme the server chose, which must be a TLS 1.3 one
-//!   ([`for_tls13_scheme`](crate::signature::for_tls13_scheme)) for that key type.
+//!   ([`for_tls13_scheme`](crate::signature::for_tls13_scheme())) for that key type.
 //! - Messages out of order, a second `Certificate`, and a handshake that ends without
-//!   both messages are refused: [`Verifier::authenticated`] is checked before any
+//!   both messages are refused: the adapter checks that the server authenticated before any
 //!   application data is sent.
 
 use core::marker::PhantomData;

@@ -15,8 +15,9 @@
 
 mod chains;
 
+use core::time::Duration;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chains::{ca_params, key, leaf_params, this_year, KeyKind, Rsa1024Public};
 use picoauth_embassy::verifier::verify_chain;

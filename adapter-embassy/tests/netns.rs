@@ -292,7 +292,9 @@ async fn unknown_ca(stack: Stack<'static>, job: &'static Job) -> String {
         buf,
     )
     .await;
-    refused("unknown CA refused", CertificateError::UnknownIssuer, r)
+    // The other provider's CA has the same name and another key: the chain's
+    // issuer name matches it, its signature does not.
+    refused("unknown CA refused", CertificateError::BadSignature, r)
 }
 
 async fn wrong_host(stack: Stack<'static>, job: &'static Job) -> String {
