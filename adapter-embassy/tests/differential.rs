@@ -58,7 +58,9 @@ impl Rng {
 /// A pool of signing keys: loading or generating once, signing thousands of times.
 struct Keys {
     /// (name, key) for each key and RSA hash.
-    signers: Vec<(String, KeyPair)>,
+    signers: &'static [(String, KeyPair)],
+    /// Roots made once, one per signer: (params, key, DER).
+    roots: Vec<(CertificateParams, &'static KeyPair, Vec<u8>)>,
 }
 
 impl Keys {
@@ -79,11 +81,20 @@ impl Keys {
                 signers.push((format!("rsa-{name}-{alg:?}"), k));
             }
         }
-        Self { signers }
+        let signers: &'static [(String, KeyPair)] = signers.leak();
+        let roots = signers
+            .iter()
+            .map(|(_, k)| {
+                let p = ca_params("Diff Root", None);
+                let d = p.self_signed(k).expect("root").der().to_vec();
+                (p, k, d)
+            })
+            .collect();
+        Self { signers, roots }
     }
 
     /// A signing key: half the time ECDSA, else RSA (a third of those 4096-bit).
-    fn pick(&self, rng: &mut Rng) -> &KeyPair {
+    fn pick(&self, rng: &mut Rng) -> &'static KeyPair {
         let (ec, rsa): (Vec<_>, Vec<_>) =
             self.signers.iter().partition(|(n, _)| n.starts_with('p'));
         let pool = if rng.pct(50) { ec } else { rsa };
@@ -177,14 +188,18 @@ struct Case {
 }
 
 fn generate(keys: &Keys, rng: &mut Rng) -> Case {
-    // Root.
-    let root_key = keys.pick(rng);
-    let mut root_params = ca_params("Diff Root", if rng.pct(20) { Some(0) } else { None });
-    if rng.pct(10) {
-        mutate_ca(&mut root_params, rng);
-    }
-    let root_cert = root_params.self_signed(root_key).expect("root");
-    let root_der = root_cert.der().to_vec();
+    // Root: mostly one of the pool made once (its self-signature is what costs), else a
+    // fresh one with mutated flags.
+    let (root_params, root_key, root_der) = if rng.pct(80) {
+        let (p, k, d) = rng.pick(&keys.roots);
+        (p.clone(), *k, d.clone())
+    } else {
+        let k = keys.pick(rng);
+        let mut p = ca_params("Diff Root", if rng.pct(20) { Some(0) } else { None });
+        mutate_ca(&mut p, rng);
+        let d = p.self_signed(k).expect("root").der().to_vec();
+        (p, k, d)
+    };
     let mut issuer = Issuer::new(root_params, root_key);
 
     // 0..=2 intermediates.

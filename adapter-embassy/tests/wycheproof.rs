@@ -24,6 +24,7 @@ struct Tally {
     out_of_scope_other: usize,
 }
 
+#[allow(clippy::too_many_arguments)] // a test helper: one call per vector
 fn check(
     alg: &dyn SignatureVerificationAlgorithm,
     in_scope: bool,
