@@ -1,6 +1,6 @@
 //! The signature algorithms the verifier accepts, as rustls-webpki
 //! [`SignatureVerificationAlgorithm`]s with no heap: ECDSA on P-256 and P-384 (RustCrypto
-//! `p256`, `p384`), RSA PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 for 2048- to
+//! `p256`, `p384`; P-384 with the default feature `p384`), RSA PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 for 2048- to
 //! 4096-bit keys (this crate's `rsa` module, on `crypto-bigint`).
 //!
 //! [`CERTIFICATE_ALGORITHMS`] is what a certificate's issuer may sign with: the set
@@ -18,10 +18,11 @@ use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgo
 
 use crate::rsa::{Hash, PublicKey};
 
-/// The two curves.
+/// The curves.
 #[derive(Debug, Clone, Copy)]
 enum Curve {
     P256,
+    #[cfg(feature = "p384")]
     P384,
 }
 
@@ -53,6 +54,7 @@ impl Ecdsa {
                 )
                 .ok()
             }
+            #[cfg(feature = "p384")]
             Curve::P384 => {
                 if public_key.len() != 97 || public_key[0] != 0x04 {
                     return None;
@@ -171,12 +173,14 @@ ecdsa!(
     /// ECDSA, P-256 key, SHA-384.
     ECDSA_P256_SHA384, P256, Sha384, ECDSA_P256, ECDSA_SHA384
 );
+#[cfg(feature = "p384")]
 ecdsa!(
-    /// ECDSA, P-384 key, SHA-256.
+    /// ECDSA, P-384 key, SHA-256 (feature `p384`).
     ECDSA_P384_SHA256, P384, Sha256, ECDSA_P384, ECDSA_SHA256
 );
+#[cfg(feature = "p384")]
 ecdsa!(
-    /// ECDSA, P-384 key, SHA-384.
+    /// ECDSA, P-384 key, SHA-384 (feature `p384`).
     ECDSA_P384_SHA384, P384, Sha384, ECDSA_P384, ECDSA_SHA384
 );
 rsa!(
@@ -227,7 +231,9 @@ rsa!(
 pub static CERTIFICATE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     ECDSA_P256_SHA256,
     ECDSA_P256_SHA384,
+    #[cfg(feature = "p384")]
     ECDSA_P384_SHA256,
+    #[cfg(feature = "p384")]
     ECDSA_P384_SHA384,
     RSA_PSS_SHA256,
     RSA_PSS_SHA384,
@@ -250,6 +256,7 @@ pub fn for_tls13_scheme(
 ) -> Option<&'static dyn SignatureVerificationAlgorithm> {
     match scheme {
         SignatureScheme::EcdsaSecp256r1Sha256 => Some(ECDSA_P256_SHA256),
+        #[cfg(feature = "p384")]
         SignatureScheme::EcdsaSecp384r1Sha384 => Some(ECDSA_P384_SHA384),
         SignatureScheme::RsaPssRsaeSha256 => Some(RSA_PSS_SHA256),
         SignatureScheme::RsaPssRsaeSha384 => Some(RSA_PSS_SHA384),

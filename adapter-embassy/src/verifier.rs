@@ -156,7 +156,7 @@ pub fn verify_chain(
 }
 
 /// Whether the leaf's key is one a TLS 1.3 CertificateVerify can be checked with:
-/// P-256, P-384 (uncompressed points), or RSA of 2048..=4096 bits. Checked on the
+/// P-256, P-384 (feature `p384`; uncompressed points), or RSA of 2048..=4096 bits. Checked on the
 /// `Certificate` message, so that a leaf with a weak key is refused before the server
 /// signs anything.
 fn check_leaf_key(spki: &[u8]) -> Result<(), CertificateError> {
@@ -173,7 +173,7 @@ fn check_leaf_key(spki: &[u8]) -> Result<(), CertificateError> {
     } else if alg_id == pki_types::alg_id::ECDSA_P256.as_ref() {
         key.len() == 65 && key[0] == 0x04
     } else if alg_id == pki_types::alg_id::ECDSA_P384.as_ref() {
-        key.len() == 97 && key[0] == 0x04
+        cfg!(feature = "p384") && key.len() == 97 && key[0] == 0x04
     } else {
         false
     };
