@@ -74,7 +74,7 @@ pub use config::{
     Buffers, Config, Storage, Timeouts, UnixClock, EXCHANGE_BUF_LEN, TCP_RX_BUF_LEN,
     TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,
 };
-pub use embedded_tls::{MaxFragmentLength, TlsError};
+pub use embedded_tls::{MaxFragmentLength, SignatureScheme, TlsError};
 pub use error::{CertificateError, Error, IoError, Stage};
 pub use exchange::exchange;
 pub use pki_types::{CertificateDer, TrustAnchor};

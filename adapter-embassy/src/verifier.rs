@@ -19,7 +19,7 @@ use core::marker::PhantomData;
 use core::time::Duration;
 
 use embedded_tls::{CertificateEntryRef, CertificateRef, CertificateVerifyRef};
-use embedded_tls::{TlsCipherSuite, TlsError, TlsVerifier};
+use embedded_tls::{SignatureScheme, TlsCipherSuite, TlsError, TlsVerifier};
 use pki_types::{
     CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
@@ -240,6 +240,28 @@ impl<CS: TlsCipherSuite, C: UnixClock> TlsVerifier<CS> for Verifier<'_, CS, C> {
     }
 }
 
+/// The check of a TLS 1.3 server CertificateVerify, as the verifier runs it: `signature`
+/// over `content` (64 spaces, the context string and the transcript hash) with the key
+/// of the DER certificate `leaf` and the scheme the server chose.
+///
+/// Public for measurements and host tests; the handshake runs the same steps on the
+/// key it kept from the `Certificate` message.
+///
+/// # Errors
+/// The leaf is malformed or its key unsupported, the scheme is not a TLS 1.3 one for
+/// that key, or the signature does not verify.
+pub fn verify_certificate_verify(
+    leaf: &[u8],
+    scheme: SignatureScheme,
+    content: &[u8],
+    signature: &[u8],
+) -> Result<(), CertificateError> {
+    let spki = leaf_spki(leaf).map_err(|_| CertificateError::Malformed)?;
+    check_leaf_key(spki)?;
+    let alg = for_tls13_scheme(scheme).ok_or(CertificateError::WrongSignatureScheme)?;
+    verify_with_spki(alg, spki, content, signature)
+}
+
 /// Verifies `signature` over `msg` with the key in `spki` (the contents of a
 /// SubjectPublicKeyInfo SEQUENCE), which must be of `alg`'s key type: what webpki's
 /// `EndEntityCert::verify_signature` does, on the kept SPKI instead of the whole leaf.
@@ -284,7 +306,7 @@ fn leaf_spki(leaf: &[u8]) -> Result<&[u8], der::BadDer> {
 mod tests {
     extern crate std;
 
-    use embedded_tls::{Aes128GcmSha256, SignatureScheme};
+    use embedded_tls::Aes128GcmSha256;
     use ring::rand::SystemRandom;
     use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
     use sha2::Sha256;
