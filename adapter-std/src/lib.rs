@@ -31,6 +31,8 @@ pub use tls::{TlsConfigError, Trust};
 #[cfg(feature = "tokio")]
 pub mod asynch;
 pub mod client;
+#[cfg(feature = "http")]
+pub mod http_types;
 pub mod owned;
 pub mod tls;
 #[cfg(feature = "tokens")]
