@@ -22,6 +22,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::client::{map_sent_error, ClientBuilder};
 use crate::owned::OwnedOutcome;
+use crate::proxy::Proxy;
 use crate::tls::TlsConfigError;
 use crate::Error;
 
@@ -32,6 +33,7 @@ pub struct Client {
     connect_timeout: Duration,
     total_timeout: Duration,
     max_response_bytes: usize,
+    proxy: Option<Proxy>,
     pool: Mutex<HashMap<(String, u16), Stream>>,
 }
 
@@ -41,6 +43,7 @@ impl core::fmt::Debug for Client {
             .field("connect_timeout", &self.connect_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -51,12 +54,14 @@ impl ClientBuilder {
     /// # Errors
     /// When the TLS configuration is refused.
     pub fn build_async(self) -> Result<Client, TlsConfigError> {
+        let proxy = self.proxy_setting().cloned();
         let (trust, connect_timeout, total_timeout, max_response_bytes) = self.into_parts();
         Ok(Client {
             tls: TlsConnector::from(trust.client_config()?),
             connect_timeout,
             total_timeout,
             max_response_bytes,
+            proxy,
             pool: Mutex::new(HashMap::new()),
         })
     }
@@ -90,6 +95,24 @@ impl Client {
     /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
     /// `WWW-Authenticate` value; the whole exchange is bounded by the total timeout.
     async fn exchange_full<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+    ) -> Result<R, Error> {
+        let trace = crate::trace::Exchange::begin(req);
+        let r = self
+            .exchange_traced(req, |o, www| {
+                trace.outcome(o);
+                f(o, www)
+            })
+            .await;
+        if let Err(e) = &r {
+            trace.failed(e);
+        }
+        r
+    }
+
+    async fn exchange_traced<R>(
         &self,
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
@@ -139,13 +162,23 @@ impl Client {
     }
 
     async fn connect(&self, ep: &Endpoint<'_>) -> Result<Stream, Error> {
-        let tcp = tokio::time::timeout(
-            self.connect_timeout,
-            TcpStream::connect((ep.host_name(), ep.port)),
-        )
+        // Plain HTTP is loopback only (`Endpoint::parse`): never through a proxy.
+        let via = self
+            .proxy
+            .as_ref()
+            .filter(|p| ep.tls && p.applies_to(ep.host_name()));
+        let target = via.map_or((ep.host_name(), ep.port), Proxy::addr);
+        let tcp = tokio::time::timeout(self.connect_timeout, async {
+            let mut tcp = TcpStream::connect(target).await.map_err(Error::Connect)?;
+            if let Some(proxy) = via {
+                proxy
+                    .tunnel_async(&mut tcp, ep.host_name(), ep.port)
+                    .await?;
+            }
+            Ok::<_, Error>(tcp)
+        })
         .await
-        .map_err(|_| Error::Timeout)?
-        .map_err(Error::Connect)?;
+        .map_err(|_| Error::Timeout)??;
         tcp.set_nodelay(true).map_err(Error::Connect)?;
         if !ep.tls {
             return Ok(Stream::Plain(tcp));

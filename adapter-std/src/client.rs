@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::owned::OwnedOutcome;
+use crate::proxy::Proxy;
 use crate::tls::{TlsConfigError, Trust};
 use crate::Error;
 
@@ -52,6 +53,7 @@ pub struct ClientBuilder {
     total_timeout: Duration,
     max_response_bytes: usize,
     retry: Option<RetryPolicy>,
+    proxy: Option<Proxy>,
 }
 
 impl Default for ClientBuilder {
@@ -63,6 +65,7 @@ impl Default for ClientBuilder {
             total_timeout: Duration::from_secs(30),
             max_response_bytes: 64 * 1024,
             retry: None,
+            proxy: None,
         }
     }
 }
@@ -84,6 +87,14 @@ impl ClientBuilder {
     pub fn only_ca_pem(mut self, pem: &[u8]) -> Result<Self, TlsConfigError> {
         self.trust = Trust::only_pem(pem)?;
         Ok(self)
+    }
+
+    /// Also trust the operating system's certificate store (feature `native-roots`;
+    /// without it, [`build`](Self::build) fails with
+    /// [`TlsConfigError::NativeRootsUnavailable`]).
+    pub fn native_roots(mut self) -> Self {
+        self.trust.native_roots = true;
+        self
     }
 
     /// Time allowed to establish the TCP connection (per address tried).
@@ -108,6 +119,20 @@ impl ClientBuilder {
     pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_response_bytes = n;
         self
+    }
+
+    /// Tunnels HTTPS connections through `proxy` (HTTP `CONNECT`), except to the hosts
+    /// its `NO_PROXY` list names. TLS still runs end to end with the provider, and the
+    /// certificate is checked as without a proxy. Use [`Proxy::from_env`] for
+    /// `HTTPS_PROXY` / `NO_PROXY`; without this call no proxy is used.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// The proxy set with [`proxy`](Self::proxy).
+    pub fn proxy_setting(&self) -> Option<&Proxy> {
+        self.proxy.as_ref()
     }
 
     /// Retries rate-limited exchanges per `policy`.
@@ -140,6 +165,7 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 retry: self.retry,
             },
+            proxy: self.proxy,
             pool: Mutex::new(HashMap::new()),
         })
     }
@@ -161,6 +187,7 @@ struct Settings {
 pub struct Client {
     tls: Arc<ClientConfig>,
     settings: Settings,
+    proxy: Option<Proxy>,
     pool: Mutex<HashMap<(String, u16), Conn>>,
 }
 
@@ -168,6 +195,7 @@ impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Client")
             .field("settings", &self.settings)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -212,6 +240,22 @@ impl Client {
     /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
     /// `WWW-Authenticate` value.
     fn exchange_full<R>(
+        &self,
+        req: &TokenRequest<'_>,
+        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+    ) -> Result<R, Error> {
+        let trace = crate::trace::Exchange::begin(req);
+        let r = self.exchange_traced(req, |o, www| {
+            trace.outcome(o);
+            f(o, www)
+        });
+        if let Err(e) = &r {
+            trace.failed(e);
+        }
+        r
+    }
+
+    fn exchange_traced<R>(
         &self,
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
@@ -281,9 +325,13 @@ impl Client {
     }
 
     fn connect(&self, ep: &Endpoint<'_>, deadline: Instant) -> Result<Conn, Error> {
-        let addrs = (ep.host_name(), ep.port)
-            .to_socket_addrs()
-            .map_err(Error::Connect)?;
+        // Plain HTTP is loopback only (`Endpoint::parse`): never through a proxy.
+        let via = self
+            .proxy
+            .as_ref()
+            .filter(|p| ep.tls && p.applies_to(ep.host_name()));
+        let target = via.map_or((ep.host_name(), ep.port), Proxy::addr);
+        let addrs = target.to_socket_addrs().map_err(Error::Connect)?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "host name resolved to no address");
         let mut tcp = None;
         for addr in addrs {
@@ -304,7 +352,11 @@ impl Client {
             None if last.kind() == io::ErrorKind::TimedOut => return Err(Error::Timeout),
             None => return Err(Error::Connect(last)),
         };
+        let mut tcp = tcp;
         tcp.set_nodelay(true).map_err(Error::Connect)?;
+        if let Some(proxy) = via {
+            proxy.tunnel(&mut tcp, ep.host_name(), ep.port, deadline)?;
+        }
         let stream = if ep.tls {
             let name = ServerName::try_from(ep.host_name().to_owned())
                 .map_err(|_| Error::InvalidHostName)?;

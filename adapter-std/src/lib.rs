@@ -26,6 +26,7 @@ use std::io;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use owned::{OwnedOutcome, Secret, TokenSet};
+pub use proxy::{Proxy, ProxyError};
 pub use tls::{TlsConfigError, Trust};
 
 #[cfg(feature = "tokio")]
@@ -34,9 +35,11 @@ pub mod client;
 #[cfg(feature = "http")]
 pub mod http_types;
 pub mod owned;
+pub mod proxy;
 pub mod tls;
 #[cfg(feature = "tokens")]
 pub mod tokens;
+mod trace;
 
 /// Why an exchange failed (a provider's refusal is not an error: see [`OwnedOutcome`]).
 #[derive(Debug)]
@@ -52,6 +55,8 @@ pub enum Error {
     InvalidHostName,
     /// The connection failed after it was made.
     Io(io::Error),
+    /// The HTTPS proxy refused the tunnel or answered something else.
+    Proxy(proxy::ProxyError),
     /// The core refused the request or the response.
     Exchange(picoauth::exchange::ExchangeError<()>),
     /// The request was written, at least in part, and the connection then failed
@@ -77,6 +82,7 @@ impl core::fmt::Display for Error {
             Self::Timeout => f.write_str("timed out"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::InvalidHostName => f.write_str("invalid host name for TLS"),
+            Self::Proxy(e) => write!(f, "{e}"),
             Self::Io(e) => write!(f, "connection: {e}"),
             Self::Exchange(e) => write!(f, "{e}"),
             Self::OutcomeUnknown(e) => {

@@ -15,6 +15,11 @@ pub enum TlsConfigError {
     BadPem,
     /// rustls refused a certificate or the configuration.
     Rustls(rustls::Error),
+    /// The operating system's trust store was asked for, but this build has no
+    /// feature `native-roots`.
+    NativeRootsUnavailable,
+    /// The operating system's trust store gave no usable certificate.
+    NoNativeRoots,
 }
 
 impl core::fmt::Display for TlsConfigError {
@@ -22,6 +27,10 @@ impl core::fmt::Display for TlsConfigError {
         match self {
             Self::BadPem => f.write_str("no usable certificate in PEM input"),
             Self::Rustls(e) => write!(f, "TLS configuration: {e}"),
+            Self::NativeRootsUnavailable => {
+                f.write_str("the OS trust store needs picoauth-std's feature native-roots")
+            }
+            Self::NoNativeRoots => f.write_str("the OS trust store holds no usable certificate"),
         }
     }
 }
@@ -35,6 +44,10 @@ pub struct Trust {
     pub no_public_roots: bool,
     /// Extra CA certificates (DER), e.g. a private endpoint's or the local provider's.
     pub extra_cas: Vec<CertificateDer<'static>>,
+    /// Also trust the operating system's store (feature `native-roots`, through
+    /// rustls-native-certs: `/etc/ssl/certs` and friends, `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR` honoured), read each time a client is built.
+    pub native_roots: bool,
 }
 
 impl Trust {
@@ -51,6 +64,7 @@ impl Trust {
         let mut t = Self {
             no_public_roots: true,
             extra_cas: Vec::new(),
+            native_roots: false,
         };
         t.add_pem(pem)?;
         Ok(t)
@@ -81,6 +95,9 @@ impl Trust {
         if !self.no_public_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
+        if self.native_roots {
+            add_native_roots(&mut roots)?;
+        }
         for ca in &self.extra_cas {
             roots.add(ca.clone()).map_err(TlsConfigError::Rustls)?;
         }
@@ -92,4 +109,21 @@ impl Trust {
             .with_no_client_auth();
         Ok(Arc::new(config))
     }
+}
+
+#[cfg(feature = "native-roots")]
+fn add_native_roots(roots: &mut RootCertStore) -> Result<(), TlsConfigError> {
+    // Certificates the store holds but cannot be parsed are skipped, as rustls's own
+    // examples do; an empty result is an error, never a silent "trust nothing more".
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(TlsConfigError::NoNativeRoots);
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "native-roots"))]
+fn add_native_roots(_roots: &mut RootCertStore) -> Result<(), TlsConfigError> {
+    Err(TlsConfigError::NativeRootsUnavailable)
 }
