@@ -1,9 +1,17 @@
-//! The authorize endpoints: they approve at once and redirect back with a code.
+//! The authorize endpoints: a consent page with Allow / Deny buttons, or (the default, for
+//! tests that drive the flow without a browser) approval at once.
 //!
 //! `GET /authorize` (RFC 6749 §4.1.1), `GET /oauth/v2/authorize` (Slack, where `response_type`
 //! may be left out) and `GET /oauth/` (Pinterest, which also accepts `consumer_id` for
 //! `client_id`). An unknown client or an unregistered / missing redirect URI gets `400` with a
 //! JSON error and no redirect (§4.1.2.1); other errors redirect with `error=…&state=…`.
+//!
+//! With [`super::LocalProviderConfig::consent_page`] (or `LocalProvider::set_consent_page`),
+//! a valid `GET` answers `200` with an HTML consent page instead of the redirect. Its form
+//! posts the same parameters back to the same path with `decision=allow` or `decision=deny`;
+//! the `POST` is checked exactly as the `GET` was, then redirects with `code` and `state`
+//! (allow) or `error=access_denied` and `state` (deny), as Slack's and Pinterest's pages do.
+//! The consent form carries no CSRF token of its own: this provider has no user sessions.
 
 use serde::Serialize;
 
@@ -40,13 +48,90 @@ fn redirect(redirect_uri: &str, params: &[(&str, &str)]) -> Reply {
     }
 }
 
+/// Escapes text for HTML element content and double-quoted attribute values.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The consent page for `params` (the authorize parameters, echoed as hidden fields).
+fn consent_page(path: &str, slack: bool, client_id: &str, params: &Form) -> Reply {
+    let provider = match (slack, path) {
+        (true, _) => "Slack",
+        (false, "/oauth/" | "/oauth") => "Pinterest",
+        _ => "the local provider",
+    };
+    let scope = params
+        .get("scope")
+        .filter(|s| !s.is_empty())
+        .unwrap_or("(the default scope)");
+    let mut hidden = String::new();
+    for (k, v) in params.pairs() {
+        if k == "decision" {
+            continue;
+        }
+        hidden.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            html_escape(k),
+            html_escape(v)
+        ));
+    }
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Authorize {client} on {provider}</title>\
+<style>body{{font-family:sans-serif;max-width:36em;margin:3em auto;}}\
+button{{font-size:1.1em;padding:.4em 1.4em;margin-right:1em;}}\
+#allow{{background:#007a5a;color:#fff;border:0;}}</style></head><body>\
+<h1>{provider} (picoauth local provider)</h1>\
+<p>The app <strong id=\"client\">{client}</strong> asks for access with the scopes \
+<code id=\"scope\">{scope}</code>.</p>\
+<form method=\"post\" action=\"{action}\">{hidden}\
+<button id=\"allow\" type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+<button id=\"deny\" type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
+</form></body></html>",
+        client = html_escape(client_id),
+        scope = html_escape(scope),
+        action = html_escape(path),
+    );
+    Reply {
+        status: 200,
+        headers: vec![
+            ("content-type", "text/html; charset=utf-8".to_owned()),
+            ("cache-control", "no-store".to_owned()),
+        ],
+        body: body.into_bytes(),
+        chunked: false,
+    }
+}
+
 /// Handles an authorize request. `slack` makes `response_type` optional.
 pub(super) fn authorize(req: &HttpRequest, state: &mut State, slack: bool) -> Reply {
-    if req.method != "GET" && req.method != "HEAD" {
-        return page_error("invalid_request", "the authorize endpoint takes GET")
-            .with_header("allow", "GET");
-    }
-    let query = Form::parse(req.query.as_deref().unwrap_or("").as_bytes());
+    let posted = match req.method.as_str() {
+        "GET" | "HEAD" => false,
+        "POST" => true,
+        _ => {
+            return page_error(
+                "invalid_request",
+                "the authorize endpoint takes GET or POST",
+            )
+            .with_header("allow", "GET, POST")
+        }
+    };
+    let query = if posted {
+        req.form()
+    } else {
+        Form::parse(req.query.as_deref().unwrap_or("").as_bytes())
+    };
     let Some(client_id) = query.get("client_id").or_else(|| query.get("consumer_id")) else {
         return page_error("invalid_request", "missing client_id");
     };
@@ -88,6 +173,15 @@ pub(super) fn authorize(req: &HttpRequest, state: &mut State, slack: bool) -> Re
     if client.client_secret.is_none() && challenge.is_none() {
         return fail("invalid_request");
     }
+    if posted {
+        match query.get("decision") {
+            Some("allow") => {}
+            Some("deny") => return fail("access_denied"),
+            _ => return page_error("invalid_request", "decision must be allow or deny"),
+        }
+    } else if state.consent_page {
+        return consent_page(&req.path, slack, client_id, &query);
+    }
     let code = state.issue_code(
         client_id,
         query.get("redirect_uri"),
@@ -99,4 +193,17 @@ pub(super) fn authorize(req: &HttpRequest, state: &mut State, slack: bool) -> Re
         params.push(("state", s));
     }
     redirect(&redirect_uri, &params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::html_escape;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }

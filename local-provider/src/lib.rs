@@ -26,7 +26,8 @@
 //! | `POST /api/oauth.access` | Slack legacy v1 | code exchange; success has no `ok` member |
 //! | `POST /v5/oauth/token` | Pinterest v5 | Basic only; `authorization_code`, `refresh_token` (`continuous_refresh`), `client_credentials`; always `Transfer-Encoding: chunked` |
 //! | `POST /oauth/token` | RFC 6749 | `authorization_code` (+ PKCE S256), `refresh_token` (rotation), `client_credentials`; errors per §5.2 |
-//! | `GET /authorize`, `GET /oauth/v2/authorize`, `GET /oauth/` | all | approve at once: `302` to `redirect_uri?code=…&state=…` |
+//! | `GET /authorize`, `GET /oauth/v2/authorize`, `GET /oauth/` | all | approve at once: `302` to `redirect_uri?code=…&state=…`; with [`LocalProviderConfig::consent_page`], an HTML page whose Allow / Deny buttons `POST` back to the same path |
+//! | `POST /api/auth.test` | Slack shape, any token | whether an access token is live (see [`LocalProvider::access_token_is_live`]) |
 //!
 //! Token requests must be `POST` with `Content-Type: application/x-www-form-urlencoded`
 //! (another method gives `405` with `Allow: POST` and a provider-shaped error body; another
@@ -258,6 +259,10 @@ pub struct LocalProviderConfig {
     pub clients: Vec<ClientRegistration>,
     /// How long requests in flight may still run after shutdown was asked for.
     pub shutdown_grace: Duration,
+    /// The authorize endpoints answer with a consent page (Allow / Deny, a form `POST`)
+    /// instead of approving at once. Default `false`, so tests without a browser get the
+    /// code straight away.
+    pub consent_page: bool,
 }
 
 impl Default for LocalProviderConfig {
@@ -269,6 +274,7 @@ impl Default for LocalProviderConfig {
             tls_versions: TlsVersions::Both,
             clients: default_clients(),
             shutdown_grace: Duration::from_secs(1),
+            consent_page: false,
         }
     }
 }
@@ -339,6 +345,7 @@ pub struct LocalProvider {
     addr: SocketAddr,
     ca_pem: String,
     ca_der: Vec<u8>,
+    leaf_spki: String,
     shared: Arc<server::Shared>,
     shutdown_tx: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -367,7 +374,11 @@ impl LocalProvider {
         let addr = listener.local_addr()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(server::Shared {
-            state: Mutex::new(state::State::new(config.clients)),
+            state: Mutex::new({
+                let mut s = state::State::new(config.clients);
+                s.consent_page = config.consent_page;
+                s
+            }),
             log: Mutex::new(Vec::new()),
             served: core::sync::atomic::AtomicU64::new(0),
             shutdown: shutdown_rx,
@@ -414,6 +425,7 @@ impl LocalProvider {
             addr,
             ca_pem: certs.ca_pem,
             ca_der: certs.ca_der,
+            leaf_spki: certs.leaf_spki_sha256_base64.clone(),
             shared,
             shutdown_tx,
             thread: Some(thread),
@@ -484,6 +496,19 @@ impl LocalProvider {
     /// Whether `refresh_token` is currently valid (not rotated away or revoked).
     pub fn refresh_token_is_live(&self, refresh_token: &str) -> bool {
         self.with_state(|s| s.refresh_token_is_live(refresh_token))
+    }
+
+    /// Turns the consent page of the authorize endpoints on or off (see
+    /// [`LocalProviderConfig::consent_page`]).
+    pub fn set_consent_page(&self, on: bool) {
+        self.with_state(|s| s.consent_page = on);
+    }
+
+    /// Base64 of the SHA-256 of the leaf certificate's SubjectPublicKeyInfo: what
+    /// Chromium's `--ignore-certificate-errors-spki-list` takes, so a test browser
+    /// trusts this one server without trusting anything else.
+    pub fn leaf_spki_sha256_base64(&self) -> String {
+        self.leaf_spki.clone()
     }
 
     /// Number of HTTP requests answered (or taken by a hook) so far.

@@ -126,12 +126,17 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
             if let Some(code) = code {
                 state.link_code(code, &refresh);
             }
+            let access_token = format!("pina_{}", state.random_hex(48));
+            let lifetime = state.lifecycle.lifetime_secs(EXPIRES_IN);
+            state
+                .lifecycle
+                .refreshed(&refresh, None, &access_token, lifetime);
             ok(&Success {
-                access_token: format!("pina_{}", state.random_hex(48)),
+                access_token,
                 refresh_token: Some(refresh),
                 response_type: "authorization_code",
                 token_type: "bearer",
-                expires_in: EXPIRES_IN,
+                expires_in: lifetime,
                 refresh_token_expires_in: Some(REFRESH_EXPIRES_IN_CODE),
                 refresh_token_expires_at: None,
                 scope,

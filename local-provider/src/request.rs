@@ -124,6 +124,11 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every pair, in order.
+    pub(super) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The first parameter name that occurs more than once (RFC 6749 §3.2 forbids repeats).
     pub(super) fn repeated(&self) -> Option<&str> {
         self.pairs.iter().enumerate().find_map(|(i, (k, _))| {

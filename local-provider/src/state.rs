@@ -57,6 +57,8 @@ pub(super) struct State {
     seed: [u8; 16],
     /// Lifetimes, labels, refresh counts and delays (see `lifecycle.rs`).
     pub(super) lifecycle: super::lifecycle::Lifecycle,
+    /// The authorize endpoints show a consent page instead of approving at once.
+    pub(super) consent_page: bool,
 }
 
 impl State {
@@ -79,6 +81,7 @@ impl State {
             counter: 0,
             seed,
             lifecycle: super::lifecycle::Lifecycle::default(),
+            consent_page: false,
         }
     }
 

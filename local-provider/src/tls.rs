@@ -15,6 +15,8 @@ use super::{LeafValidity, TlsVersions};
 pub(super) struct Certs {
     pub(super) ca_pem: String,
     pub(super) ca_der: Vec<u8>,
+    /// Base64 of SHA-256 of the leaf's SubjectPublicKeyInfo (Chromium's SPKI pin form).
+    pub(super) leaf_spki_sha256_base64: String,
     leaf_der: Vec<u8>,
     leaf_key_pkcs8: Vec<u8>,
 }
@@ -53,7 +55,15 @@ pub(super) fn generate(names: &[String], validity: LeafValidity) -> Result<Certs
     leaf_params.not_after = not_after;
     let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer)?;
 
+    let leaf_spki_sha256_base64 = {
+        use base64::Engine as _;
+        use rcgen::PublicKeyData as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(leaf_key.subject_public_key_info()))
+    };
     Ok(Certs {
+        leaf_spki_sha256_base64,
         ca_pem: ca_cert.pem(),
         ca_der: ca_cert.der().to_vec(),
         leaf_der: leaf_cert.der().to_vec(),

@@ -1069,3 +1069,87 @@ async fn starts_and_drops_inside_a_tokio_runtime() {
     drop(p);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn consent_page_allow_and_deny() {
+    bounded(|| {
+        let p = LocalProvider::start(LocalProviderConfig {
+            consent_page: true,
+            ..LocalProviderConfig::default()
+        })
+        .expect("provider starts");
+        let params = [
+            ("client_id", PINTEREST_CLIENT_ID),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "pins:read"),
+            ("state", "st<1>"),
+        ];
+        let q = form(&params);
+        // A GET shows the page: no redirect, the parameters echoed (escaped) as hidden fields.
+        let r = exchange(&p, "GET", &format!("/oauth/?{q}"), &[], "");
+        assert_eq!(r.status, 200);
+        assert!(r.header("location").is_none());
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        let page = r.text();
+        assert!(page.contains("name=\"decision\" value=\"allow\""), "{page}");
+        assert!(page.contains("name=\"decision\" value=\"deny\""), "{page}");
+        assert!(page.contains("value=\"st&lt;1&gt;\""), "{page}");
+        assert!(!page.contains("st<1>"), "{page}");
+
+        // Deny: error=access_denied with the state, and no code.
+        let mut denied = params.to_vec();
+        denied.push(("decision", "deny"));
+        let r = post_form(&p, "/oauth/", None, &form(&denied));
+        assert_eq!(r.status, 302);
+        assert_eq!(
+            r.header("location"),
+            Some("https://client.example.com/cb?error=access_denied&state=st%3C1%3E")
+        );
+
+        // Allow: a code that the token endpoint accepts.
+        let mut allowed = params.to_vec();
+        allowed.push(("decision", "allow"));
+        let r = post_form(&p, "/oauth/", None, &form(&allowed));
+        assert_eq!(r.status, 302);
+        let location = r.header("location").unwrap();
+        let rest = location
+            .strip_prefix(&format!("{REDIRECT}?"))
+            .expect(location);
+        let got: Vec<(String, String)> = form_urlencoded::parse(rest.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(got[0].0, "code");
+        assert_eq!(got[1], ("state".into(), "st<1>".into()));
+        let body = form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &got[0].1),
+            ("redirect_uri", REDIRECT),
+        ]);
+        let auth = basic(PINTEREST_CLIENT_ID, PINTEREST_CLIENT_SECRET);
+        assert_eq!(
+            post_form(&p, "/v5/oauth/token", Some(&auth), &body).status,
+            200
+        );
+
+        // A POST is checked like the GET: an unknown decision or client is refused.
+        let mut odd = params.to_vec();
+        odd.push(("decision", "maybe"));
+        assert_eq!(post_form(&p, "/oauth/", None, &form(&odd)).status, 400);
+        let r = post_form(
+            &p,
+            "/oauth/",
+            None,
+            &form(&[("client_id", "nobody"), ("decision", "allow")]),
+        );
+        assert_eq!(r.status, 400);
+        assert!(r.header("location").is_none());
+
+        // Switched off at run time: approval at once again.
+        p.set_consent_page(false);
+        assert_eq!(
+            exchange(&p, "GET", &format!("/oauth/?{q}"), &[], "").status,
+            302
+        );
+    });
+}

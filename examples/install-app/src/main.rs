@@ -1,0 +1,126 @@
+//! `picoauth-install-app`: the example install app.
+//!
+//! ```text
+//! picoauth-install-app            # configured from the environment (see the README)
+//! picoauth-install-app --local    # against the built-in provider, printing the URL to open
+//! ```
+
+use core::time::Duration;
+use std::process::ExitCode;
+
+use picoauth_install_app::{local, open_postgres, open_sqlite, App, Config};
+
+const USAGE: &str = "usage: picoauth-install-app [--local [--token-lifetime SECS]]\n\
+  Without --local the app is configured from environment variables (see the README).\n\
+  --local starts the built-in provider too (consent page on, tokens living SECS, default 30)\n\
+  and prints the URL to open.";
+
+async fn shutdown_signal() {
+    // Ctrl-C ends the app; if the handler cannot be installed, run until killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        core::future::pending::<()>().await;
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let store_url = config.store_url.clone();
+    let served = if store_url.starts_with("postgres://") || store_url.starts_with("postgresql://") {
+        let (store, used) = open_postgres(&store_url).await.map_err(|e| e.to_string())?;
+        let app = App::new(config, store, used).map_err(|e| e.to_string())?;
+        app.serve(listener, shutdown_signal()).await
+    } else {
+        let path = store_url.strip_prefix("sqlite:").ok_or_else(|| {
+            format!("PICOAUTH_STORE_URL must be sqlite:PATH or postgres://…, not {store_url:?}")
+        })?;
+        let (store, used) = open_sqlite(path).map_err(|e| e.to_string())?;
+        let app = App::new(config, store, used).map_err(|e| e.to_string())?;
+        app.serve(listener, shutdown_signal()).await
+    };
+    served.map_err(|e| format!("serving: {e}"))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut local_mode = false;
+    let mut lifetime = Duration::from_secs(30);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--local" => local_mode = true,
+            "--token-lifetime" => match it.next().and_then(|s| s.parse::<u64>().ok()) {
+                Some(s) if s >= 2 => lifetime = Duration::from_secs(s),
+                _ => {
+                    eprintln!("--token-lifetime takes a number of seconds (at least 2)\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The provider must outlive the runtime's use of it: keep it here.
+    let mut _provider = None;
+    let config = if local_mode {
+        let provider = match local::start_provider(&config.base_url, lifetime) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("the built-in provider could not start: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let c = local::config(
+            &provider,
+            config.listen,
+            &config.base_url,
+            &config.store_url,
+            lifetime,
+        );
+        println!(
+            "built-in provider at {} (consent page on, access tokens live {} s)",
+            provider.base_url(),
+            lifetime.as_secs()
+        );
+        _provider = Some(provider);
+        c
+    } else {
+        config
+    };
+    if config.providers.is_empty() {
+        eprintln!(
+            "no provider configured: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, or \
+             PINTEREST_CLIENT_ID and PINTEREST_CLIENT_SECRET (or use --local)"
+        );
+        return ExitCode::from(2);
+    }
+    println!("open {}/ in a browser (Ctrl-C to stop)", config.base_url);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
