@@ -82,6 +82,13 @@ pub enum AuthorizeError {
     },
     /// An extra parameter has an empty name or repeats one picoauth writes.
     InvalidExtraParam,
+    /// The base URL's query already carries a parameter picoauth writes (`state`,
+    /// `redirect_uri`, …): the URL would hold it twice, and which one a server reads is
+    /// anyone's guess. `what` names it.
+    ParamInBaseUrl {
+        /// The parameter's name.
+        what: &'static str,
+    },
 }
 
 impl AuthorizeError {
@@ -95,6 +102,7 @@ impl AuthorizeError {
             Self::InvalidScope => "invalid scope",
             Self::Unsupported { .. } => "parameter not supported by this provider",
             Self::InvalidExtraParam => "extra parameter is empty or repeats a standard one",
+            Self::ParamInBaseUrl { .. } => "the base URL already carries a parameter picoauth sets",
         }
     }
 }
@@ -109,6 +117,12 @@ impl fmt::Display for AuthorizeError {
             Self::Empty { what } => write!(f, "{what} is empty"),
             Self::ValueTooLong { what } => write!(f, "{what} is too long"),
             Self::Unsupported { what } => write!(f, "{what} is not supported by this provider"),
+            Self::ParamInBaseUrl { what } => {
+                write!(
+                    f,
+                    "the base URL already has a {what} parameter, which picoauth sets"
+                )
+            }
             other => f.write_str(other.as_str()),
         }
     }
@@ -121,6 +135,43 @@ impl From<EncodeError> for AuthorizeError {
         match e {
             EncodeError::BufferTooSmall { needed } => Self::BufferTooSmall { needed },
             other => Self::Url(other),
+        }
+    }
+}
+
+/// The parameters picoauth writes into an authorize URL.
+const RESERVED: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "user_scope",
+    "state",
+    "team",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// Whether the query-string name `raw`, percent-decoded (`+` as space), is `want`.
+fn decoded_eq(raw: &str, want: &str) -> bool {
+    let mut raw = raw.bytes();
+    let mut want = want.bytes();
+    loop {
+        let got = match raw.next() {
+            None => return want.next().is_none(),
+            Some(b'%') => {
+                let hex = |b: Option<u8>| b.and_then(|b| char::from(b).to_digit(16));
+                match (hex(raw.next()), hex(raw.next())) {
+                    // Both digits are below 16, so the byte fits.
+                    (Some(h), Some(l)) => u8::try_from(h * 16 + l).unwrap_or(0),
+                    _ => return false,
+                }
+            }
+            Some(b'+') => b' ',
+            Some(b) => b,
+        };
+        if want.next() != Some(got) {
+            return false;
         }
     }
 }
@@ -262,18 +313,17 @@ impl<'a> AuthorizeRequest<'a> {
     }
 
     fn reserved(&self, name: &str) -> bool {
-        const NAMES: &[&str] = &[
-            "client_id",
-            "redirect_uri",
-            "scope",
-            "user_scope",
-            "state",
-            "team",
-            "response_type",
-            "code_challenge",
-            "code_challenge_method",
-        ];
-        NAMES.contains(&name)
+        RESERVED.contains(&name)
+    }
+
+    /// The first parameter of the base URL's query that picoauth also writes; names
+    /// are compared after percent-decoding (`st%61te` is `state`).
+    fn reserved_in_base(&self) -> Option<&'static str> {
+        let query = self.base_url.split_once('?')?.1;
+        query
+            .split('&')
+            .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+            .find_map(|name| RESERVED.iter().copied().find(|r| decoded_eq(name, r)))
     }
 
     /// Checks everything that can make the URL invalid.
@@ -283,6 +333,9 @@ impl<'a> AuthorizeRequest<'a> {
     pub fn validate(&self) -> Result<(), AuthorizeError> {
         // Also refuses a fragment, userinfo, spaces and control characters.
         Endpoint::parse(self.base_url)?;
+        if let Some(what) = self.reserved_in_base() {
+            return Err(AuthorizeError::ParamInBaseUrl { what });
+        }
         if self.client_id.is_empty() {
             return Err(AuthorizeError::Empty { what: "client_id" });
         }

@@ -38,6 +38,9 @@ pub enum EncodeError {
     InvalidExtraParam,
     /// The grant is not one the provider supports (Slack has no client credentials).
     UnsupportedGrant,
+    /// The provider requires client authentication (Basic or Post) and the request is
+    /// from a public client ([`Provider::client_auth_required`](crate::provider::Provider::client_auth_required)).
+    ClientAuthRequired,
     /// The PKCE `code_verifier` is not 43 to 128 characters of `A–Z a–z 0–9 - . _ ~`
     /// (RFC 7636 §4.1).
     InvalidCodeVerifier,
@@ -57,6 +60,9 @@ impl EncodeError {
             Self::ValueTooLong { .. } => "value too long",
             Self::InvalidExtraParam => "extra parameter is empty or repeats a standard one",
             Self::UnsupportedGrant => "grant not supported by this provider",
+            Self::ClientAuthRequired => {
+                "this provider requires client authentication (a client secret)"
+            }
             Self::InvalidCodeVerifier => "code_verifier is not 43 to 128 unreserved characters",
         }
     }

@@ -186,11 +186,40 @@ impl<E: fmt::Debug> fmt::Display for ExchangeError<E> {
 impl<E: fmt::Debug> core::error::Error for ExchangeError<E> {}
 
 /// An exchange whose request is encoded and waiting to be written.
-#[derive(Debug)]
+///
+/// The request bytes hold the client's credentials, the code, the PKCE verifier or
+/// the refresh token: `Debug` shows only lengths, and the request bytes are wiped
+/// (with [`zeroize`]) when the exchange moves on to reading or is dropped.
 pub struct Exchange<'buf> {
     kind: ProviderKind,
     buf: &'buf mut [u8],
     request_len: usize,
+}
+
+impl fmt::Debug for Exchange<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("kind", &self.kind)
+            .field("request_len", &self.request_len)
+            .field("capacity", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Exchange<'_> {
+    fn drop(&mut self) {
+        wipe(self.buf, self.request_len);
+    }
+}
+
+/// Overwrites the first `len` bytes of `buf` with zeros (volatile writes, so the
+/// compiler cannot skip them).
+fn wipe(buf: &mut [u8], len: usize) {
+    use zeroize::Zeroize as _;
+    let len = len.min(buf.len());
+    if let Some(head) = buf.get_mut(..len) {
+        head.zeroize();
+    }
 }
 
 impl<'buf> Exchange<'buf> {
@@ -215,11 +244,14 @@ impl<'buf> Exchange<'buf> {
         self.buf.get(..self.request_len).unwrap_or(&[])
     }
 
-    /// The request is written: read the response into the same buffer.
-    pub fn into_reading(self) -> Reading<'buf> {
+    /// The request is written: read the response into the same buffer. The request
+    /// bytes are wiped first, so no credential outlives its sending.
+    pub fn into_reading(mut self) -> Reading<'buf> {
+        let buf = core::mem::take(&mut self.buf);
+        wipe(buf, self.request_len);
         Reading {
             kind: self.kind,
-            reader: ResponseReader::new(self.buf),
+            reader: ResponseReader::new(buf),
         }
     }
 }
@@ -415,11 +447,19 @@ pub mod blocking {
         io.flush().map_err(ExchangeError::Io)?;
         let mut reading = ex.into_reading();
         // The reader fails as soon as a response cannot fit, so `spare()` is never
-        // empty while it needs more.
+        // empty while it needs more. On failure the partial response is wiped.
         loop {
-            let n = io.read(reading.spare()).map_err(ExchangeError::Io)?;
-            if reading.read_done(n)? == Status::Complete {
-                return Ok(reading);
+            let step = match io.read(reading.spare()) {
+                Ok(n) => reading.read_done(n).map_err(ExchangeError::from),
+                Err(e) => Err(ExchangeError::Io(e)),
+            };
+            match step {
+                Ok(Status::Complete) => return Ok(reading),
+                Ok(Status::NeedMore) => {}
+                Err(e) => {
+                    reading.wipe();
+                    return Err(e);
+                }
             }
         }
     }
@@ -463,15 +503,29 @@ pub mod asynch {
         io.flush().await.map_err(ExchangeError::Io)?;
         let mut reading = ex.into_reading();
         loop {
-            let n = io.read(reading.spare()).await.map_err(ExchangeError::Io)?;
-            if reading.read_done(n)? == Status::Complete {
-                return Ok(reading);
+            let step = match io.read(reading.spare()).await {
+                Ok(n) => reading.read_done(n).map_err(ExchangeError::from),
+                Err(e) => Err(ExchangeError::Io(e)),
+            };
+            match step {
+                Ok(Status::Complete) => return Ok(reading),
+                Ok(Status::NeedMore) => {}
+                Err(e) => {
+                    reading.wipe();
+                    return Err(e);
+                }
             }
         }
     }
 }
 
 impl<'buf> Reading<'buf> {
+    /// Overwrites the whole buffer (request and response so far) with zeros: for a
+    /// response that is no longer needed, or an exchange that failed half-way.
+    pub fn wipe(&mut self) {
+        self.reader.wipe();
+    }
+
     /// Records one read of `n` bytes into [`spare`](Self::spare); `0` means the peer
     /// closed the connection.
     ///

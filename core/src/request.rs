@@ -233,6 +233,10 @@ const RESERVED: &[&str] = &[
     "continuous_refresh",
 ];
 
+/// The body parameters that carry a secret: what a printout of a request redacts.
+/// Client credentials in the `Authorization` field are secret too.
+pub const SECRET_PARAMS: &[&str] = &["client_secret", "code", "code_verifier", "refresh_token"];
+
 /// A token request, ready to encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenRequest<'a> {
@@ -342,6 +346,9 @@ impl<'a> TokenRequest<'a> {
         match self.auth {
             ClientAuth::Basic { client_secret, .. } | ClientAuth::Post { client_secret, .. } => {
                 required("client_secret", client_secret.expose())?;
+            }
+            ClientAuth::Public { .. } if self.provider.client_auth_required => {
+                return Err(EncodeError::ClientAuthRequired);
             }
             ClientAuth::Public { .. } => {}
         }

@@ -378,6 +378,10 @@ proptest! {
                         prop_assert_eq!(req.encoded_len(), Err(EncodeError::UnsupportedGrant));
                         continue;
                     }
+                    if auth_kind >= 2 && provider.client_auth_required {
+                        prop_assert_eq!(req.encoded_len(), Err(EncodeError::ClientAuthRequired));
+                        continue;
+                    }
                     let len = req.encoded_len().unwrap();
                     let mut wire = vec![0u8; len];
                     prop_assert_eq!(req.encode(&mut wire), Ok(len));

@@ -538,6 +538,10 @@ proptest! {
         }
         let extra = [("x_extra", extra_v.as_str())];
         let req = TokenRequest::new(&provider, auth, grant).with_extra(&extra);
+        if provider.client_auth_required && matches!(auth, ClientAuth::Public { .. }) {
+            prop_assert_eq!(req.encoded_len(), Err(EncodeError::ClientAuthRequired));
+            return Ok(());
+        }
         let len = req.encoded_len().unwrap();
         let mut buf = vec![0u8; len];
         prop_assert_eq!(req.encode(&mut buf).unwrap(), len);

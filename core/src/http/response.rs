@@ -42,6 +42,11 @@ use super::chunked::Dechunker;
 /// The most header fields a response head may have.
 pub const MAX_HEADERS: usize = 32;
 
+/// The most interim `1xx` responses accepted before the final one (a server sends one
+/// `100 Continue` or a few `103 Early Hints`; an endless stream is refused with
+/// [`ResponseError::TooManyInterimResponses`]).
+pub const MAX_INTERIM_RESPONSES: u8 = 16;
+
 /// Progress of a [`ResponseReader`]. Needing more bytes is not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -141,6 +146,8 @@ pub enum ResponseError {
     InvalidTrailer,
     /// A `101 Switching Protocols`, which picoauth never asks for.
     UnexpectedUpgrade,
+    /// More than [`MAX_INTERIM_RESPONSES`] interim `1xx` responses.
+    TooManyInterimResponses,
     /// The connection closed before the response was complete.
     Truncated,
 }
@@ -166,6 +173,7 @@ impl ResponseError {
             Self::MissingChunkCrlf => "chunk data not followed by CRLF",
             Self::InvalidTrailer => "invalid trailer section",
             Self::UnexpectedUpgrade => "unexpected 101 Switching Protocols",
+            Self::TooManyInterimResponses => "too many interim 1xx responses",
             Self::Truncated => "connection closed before the response was complete",
         }
     }
@@ -492,6 +500,8 @@ pub struct ResponseReader<'buf> {
     filled: usize,
     head: Head,
     state: State,
+    /// Interim `1xx` responses skipped so far.
+    interim: u8,
 }
 
 impl fmt::Debug for ResponseReader<'_> {
@@ -519,6 +529,7 @@ impl<'buf> ResponseReader<'buf> {
                 www_authenticate: None,
             },
             state: State::Head,
+            interim: 0,
         }
     }
 
@@ -636,6 +647,16 @@ impl<'buf> ResponseReader<'buf> {
         }
     }
 
+    /// Overwrites the whole buffer with zeros (volatile writes) and starts over: for a
+    /// response that may hold tokens and is no longer needed.
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize as _;
+        self.buf.zeroize();
+        self.filled = 0;
+        self.state = State::Head;
+        self.interim = 0;
+    }
+
     fn process(&mut self) -> Result<Status, ResponseError> {
         loop {
             match self.state {
@@ -685,34 +706,52 @@ impl<'buf> ResponseReader<'buf> {
     }
 
     /// Parses the head if it is complete; `Ok(false)` means more bytes are needed.
-    /// Skips a 1xx interim response by dropping it from the buffer.
+    ///
+    /// Interim 1xx responses are skipped in place: each is parsed where it lies, and
+    /// what follows the last one is moved to the start of the buffer once per call, so
+    /// the work is linear in the input. More than [`MAX_INTERIM_RESPONSES`] of them is
+    /// [`ResponseError::TooManyInterimResponses`].
     fn parse_head(&mut self) -> Result<bool, ResponseError> {
-        let data = self.buf.get(..self.filled).unwrap_or(&[]);
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut fields);
-        let len = match parsed.parse(data) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) => return Ok(false),
-            Err(e) => return Err(head_error(e, data)),
+        let mut start = 0usize;
+        let result = loop {
+            let data = self.buf.get(start..self.filled).unwrap_or(&[]);
+            let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut parsed = httparse::Response::new(&mut fields);
+            let len = match parsed.parse(data) {
+                Ok(httparse::Status::Complete(len)) => len,
+                Ok(httparse::Status::Partial) => break Ok(None),
+                Err(e) => return Err(head_error(e, data)),
+            };
+            let version = parsed.version.unwrap_or(0);
+            let status = parsed.code.unwrap_or(0);
+            if status < 100 {
+                return Err(ResponseError::InvalidHead(HeadErrorKind::Status));
+            }
+            // Offsets in `fields` are relative to `data`, which starts at `start`.
+            let fields = Fields::read(parsed.headers, data)?;
+            if (100..200).contains(&status) {
+                if status == 101 {
+                    return Err(ResponseError::UnexpectedUpgrade);
+                }
+                self.interim = self.interim.saturating_add(1);
+                if self.interim > MAX_INTERIM_RESPONSES {
+                    return Err(ResponseError::TooManyInterimResponses);
+                }
+                start = start.saturating_add(len);
+                continue;
+            }
+            break Ok(Some((len, version, status, fields)));
         };
-        let version = parsed.version.unwrap_or(0);
-        let status = parsed.code.unwrap_or(0);
-        if status < 100 {
-            return Err(ResponseError::InvalidHead(HeadErrorKind::Status));
-        }
-        let fields = Fields::read(parsed.headers, data)?;
-
-        if (100..200).contains(&status) {
-            if status == 101 {
-                return Err(ResponseError::UnexpectedUpgrade);
+        // Drop the interim responses: one move of what follows them.
+        if start > 0 {
+            if start < self.filled && self.filled <= self.buf.len() {
+                self.buf.copy_within(start..self.filled, 0);
             }
-            // An interim response: drop it and parse what follows from the start.
-            if len < self.filled && self.filled <= self.buf.len() {
-                self.buf.copy_within(len..self.filled, 0);
-            }
-            self.filled = self.filled.saturating_sub(len);
-            return Ok(true);
+            self.filled = self.filled.saturating_sub(start);
         }
+        let Some((len, version, status, fields)) = result? else {
+            return Ok(false);
+        };
 
         let mut keep_alive = version == 1 && !fields.close;
         self.state = if status == 204 || status == 304 {

@@ -115,6 +115,13 @@ impl fmt::Debug for Object<'_> {
     }
 }
 
+impl Default for Object<'_> {
+    /// The empty object `{}`.
+    fn default() -> Self {
+        Self("{}")
+    }
+}
+
 impl<'b> Object<'b> {
     /// The object's text, from `{` to `}`.
     pub const fn raw(&self) -> &'b str {

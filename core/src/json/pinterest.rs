@@ -9,6 +9,7 @@
 //! ```
 
 use super::fields::{fields, opt_i64, opt_str, opt_u64, root, Field as _};
+use super::lexer::Object;
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes};
 
 /// A Pinterest token-endpoint answer.
@@ -44,6 +45,8 @@ pub struct PinterestToken<'b> {
     pub refresh_token_expires_at: Option<u64>,
     /// Granted scopes, comma- or space-separated; see [`scopes`](Self::scopes).
     pub scope: Option<JsonStr<'b>>,
+    /// The whole object, to read members this model does not name.
+    pub object: Object<'b>,
 }
 
 impl<'b> PinterestToken<'b> {
@@ -61,6 +64,68 @@ pub struct PinterestError<'b> {
     pub code: i64,
     /// The human-readable message.
     pub message: JsonStr<'b>,
+    /// The whole object, to read members this model does not name.
+    pub object: Object<'b>,
+}
+
+impl PinterestError<'_> {
+    /// The code as a typed value: the codes Pinterest's OpenAPI description gives as
+    /// `Error` examples are named, any other is kept as [`PinterestErrorCode::Other`].
+    pub const fn kind(&self) -> PinterestErrorCode {
+        PinterestErrorCode::from_code(self.code)
+    }
+}
+
+/// A Pinterest error code. Pinterest publishes no list of codes; these are the ones
+/// its OpenAPI description (`pinterest/api-description`, `v5/openapi.json`) shows in
+/// its `Error` examples: 2 and 29 on the OAuth endpoints (`/oauth/token/revoke`, whose
+/// `Error` schema is also `/oauth/token`'s `default` answer) and 8 for a rate limit.
+/// Unknown codes are kept verbatim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PinterestErrorCode {
+    /// `2`: "Authentication failed."
+    AuthenticationFailed,
+    /// `8`: "This request exceeded a rate limit."
+    RateLimited,
+    /// `29`: "You are not permitted to access that resource."
+    NotPermitted,
+    /// Any other code, as received.
+    Other(i64),
+}
+
+impl PinterestErrorCode {
+    /// The typed value of a numeric code.
+    pub const fn from_code(code: i64) -> Self {
+        match code {
+            2 => Self::AuthenticationFailed,
+            8 => Self::RateLimited,
+            29 => Self::NotPermitted,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The numeric code, as sent.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::AuthenticationFailed => 2,
+            Self::RateLimited => 8,
+            Self::NotPermitted => 29,
+            Self::Other(c) => c,
+        }
+    }
+
+    /// A short name for a known code (`authentication_failed`, `rate_limited`,
+    /// `not_permitted`); `None` for [`Other`](Self::Other).
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Self::AuthenticationFailed => Some("authentication_failed"),
+            Self::RateLimited => Some("rate_limited"),
+            Self::NotPermitted => Some("not_permitted"),
+            Self::Other(_) => None,
+        }
+    }
 }
 
 fields! {
@@ -89,7 +154,7 @@ pub fn parse(body: &[u8]) -> Result<Pinterest<'_>, JsonError> {
         (None, None, None, None);
     let (mut expires_in, mut rt_expires_in, mut rt_expires_at) = (None, None, None);
     let (mut code, mut message) = (None, None);
-    root(body, |f: Member, v| {
+    let object = root(body, |f: Member, v| {
         let name = f.wire();
         match f {
             Member::AccessToken => access_token = opt_str(v, name)?.map(AccessToken::new),
@@ -115,10 +180,15 @@ pub fn parse(body: &[u8]) -> Result<Pinterest<'_>, JsonError> {
             refresh_token_expires_in: rt_expires_in,
             refresh_token_expires_at: rt_expires_at,
             scope,
+            object,
         }));
     }
     match (code, message) {
-        (Some(code), Some(message)) => Ok(Pinterest::Error(PinterestError { code, message })),
+        (Some(code), Some(message)) => Ok(Pinterest::Error(PinterestError {
+            code,
+            message,
+            object,
+        })),
         _ => Err(JsonError::MissingField {
             field: "access_token",
         }),
@@ -166,6 +236,30 @@ mod tests {
                 field: "expires_in"
             })
         );
+    }
+
+    #[test]
+    fn documented_error_codes_are_typed_and_unknown_ones_kept() {
+        let cases = [
+            (2, PinterestErrorCode::AuthenticationFailed),
+            (8, PinterestErrorCode::RateLimited),
+            (29, PinterestErrorCode::NotPermitted),
+            (-3, PinterestErrorCode::Other(-3)),
+            (1234, PinterestErrorCode::Other(1234)),
+        ];
+        for (code, want) in cases {
+            let body = std::format!(r#"{{"code":{code},"message":"m"}}"#);
+            let Ok(Pinterest::Error(e)) = parse(body.as_bytes()) else {
+                panic!()
+            };
+            assert_eq!(e.kind(), want);
+            assert_eq!(e.kind().code(), code);
+        }
+        assert_eq!(
+            PinterestErrorCode::NotPermitted.name(),
+            Some("not_permitted")
+        );
+        assert_eq!(PinterestErrorCode::Other(5).name(), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 use super::fields::{
     codes, fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
 };
-use super::lexer::{Array, Elements, Reader, Value};
+use super::lexer::{Array, Elements, Object, Reader, Value};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes, WebhookUrl};
 
 /// An `oauth.v2.access` answer.
@@ -65,6 +65,8 @@ pub struct SlackV2Token<'b> {
     pub expires_in: Option<u64>,
     /// Warnings Slack attached to the answer.
     pub warnings: Warnings<'b>,
+    /// The whole object, to read members this model does not name.
+    pub object: Object<'b>,
 }
 
 impl<'b> SlackV2Token<'b> {
@@ -154,6 +156,8 @@ pub struct SlackError<'b> {
     pub description: Option<JsonStr<'b>>,
     /// Warnings Slack attached to the answer.
     pub warnings: Warnings<'b>,
+    /// The whole object, to read members this model does not name.
+    pub object: Object<'b>,
 }
 
 codes! {
@@ -391,6 +395,7 @@ impl<'b> Envelope<'b> {
             code: SlackErrorCode::from_wire(code),
             description: self.description,
             warnings: self.warnings,
+            object: Object::default(),
         }))
     }
 }
@@ -481,7 +486,7 @@ fn bot<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<Bot<'b>>, J
 pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
     let mut env = Envelope::default();
     let mut t = SlackV2Token::default();
-    root(body, |f: V2Field, v| {
+    let object = root(body, |f: V2Field, v| {
         let name = f.wire();
         match f {
             V2Field::Ok => env.ok = opt_bool(v, name)?,
@@ -510,10 +515,12 @@ pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(e) = env.error(true)? {
+    if let Some(mut e) = env.error(true)? {
+        e.object = object;
         return Ok(SlackV2::Error(e));
     }
     t.warnings = env.warnings;
+    t.object = object;
     Ok(SlackV2::Token(t))
 }
 
@@ -555,6 +562,8 @@ pub struct SlackV1Token<'b> {
     pub expires_in: Option<u64>,
     /// Warnings Slack attached to the answer.
     pub warnings: Warnings<'b>,
+    /// The whole object, to read members this model does not name (`ok` among them).
+    pub object: Object<'b>,
 }
 
 impl<'b> SlackV1Token<'b> {
@@ -604,8 +613,9 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         token_type: None,
         expires_in: None,
         warnings: Warnings::default(),
+        object: Object::default(),
     };
-    root(body, |f: V1Field, v| {
+    let object = root(body, |f: V1Field, v| {
         let name = f.wire();
         match f {
             V1Field::Ok => env.ok = opt_bool(v, name)?,
@@ -628,13 +638,15 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(e) = env.error(false)? {
+    if let Some(mut e) = env.error(false)? {
+        e.object = object;
         return Ok(SlackV1::Error(e));
     }
     t.access_token = access_token.ok_or(JsonError::MissingField {
         field: "access_token",
     })?;
     t.warnings = env.warnings;
+    t.object = object;
     Ok(SlackV1::Token(t))
 }
 

@@ -82,12 +82,17 @@ impl<'a> Endpoint<'a> {
             .unwrap_or(self.host)
     }
 
-    /// Whether the host is a loopback name or address.
+    /// Whether the host is loopback: exactly `localhost` (any case), an IPv4 literal in
+    /// `127.0.0.0/8`, or the IPv6 literal `[::1]`. A name that merely starts like an
+    /// address (`127.0.0.1.1.1`, resolved through DNS) is not.
     pub fn is_loopback(&self) -> bool {
-        let h = self.host_name();
+        use core::str::FromStr as _;
+        let h = self.host;
+        if let Some(inner) = h.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+            return core::net::Ipv6Addr::from_str(inner).is_ok_and(|a| a.is_loopback());
+        }
         h.eq_ignore_ascii_case("localhost")
-            || h == "::1"
-            || (h.starts_with("127.") && h.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+            || core::net::Ipv4Addr::from_str(h).is_ok_and(|a| a.is_loopback())
     }
 
     /// Whether the port is the scheme's default (and so left out of `Host`).

@@ -96,6 +96,10 @@ pub struct Provider<'a> {
     pub grants: Grants,
     /// Whether it accepts PKCE `code_verifier` on the code exchange.
     pub pkce: bool,
+    /// Whether every token request must authenticate the client (Basic or Post): a
+    /// public client is refused with
+    /// [`EncodeError::ClientAuthRequired`](crate::EncodeError::ClientAuthRequired).
+    pub client_auth_required: bool,
 }
 
 impl<'a> Provider<'a> {
@@ -114,6 +118,7 @@ impl<'a> Provider<'a> {
             grant_type: self.grant_type,
             grants: self.grants,
             pkce: self.pkce,
+            client_auth_required: self.client_auth_required,
         }
     }
 

@@ -18,4 +18,6 @@ pub const PINTEREST: Provider<'static> = Provider {
         client_credentials: true,
     },
     pkce: false,
+    // Pinterest authenticates every token request with Basic client credentials.
+    client_auth_required: true,
 };

@@ -14,5 +14,6 @@ pub(super) const fn provider(endpoint: Endpoint<'_>) -> Provider<'_> {
             client_credentials: true,
         },
         pkce: true,
+        client_auth_required: false,
     }
 }

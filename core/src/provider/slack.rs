@@ -20,6 +20,8 @@ pub const SLACK_V2: Provider<'static> = Provider {
         client_credentials: false,
     },
     pkce: false,
+    // Seed 001: `client_secret` is Optional for `oauth.v2.access`.
+    client_auth_required: false,
 };
 
 /// The legacy Slack `https://slack.com/api/oauth.access`: code exchange only.
@@ -34,4 +36,6 @@ pub const SLACK_V1: Provider<'static> = Provider {
         client_credentials: false,
     },
     pkce: false,
+    // Seed 002: `client_secret` is Required for the legacy `oauth.access`.
+    client_auth_required: true,
 };
