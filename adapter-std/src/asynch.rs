@@ -117,7 +117,7 @@ impl Client {
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
     ) -> Result<R, Error> {
-        let deadline = Instant::now() + self.total_timeout;
+        let deadline = crate::client::deadline_after(Instant::now(), self.total_timeout);
         let sent = AtomicBool::new(false);
         match tokio::time::timeout_at(deadline.into(), self.exchange_inner(req, &sent, f)).await {
             Ok(r) => r,
@@ -143,7 +143,8 @@ impl Client {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().await.remove(&key);
-        let mut buf = vec![0u8; self.max_response_bytes];
+        // Wiped when dropped, on every path: it held the request and the tokens.
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; self.max_response_bytes]);
         let mut stream = match pooled.filter(Stream::still_open) {
             Some(s) => s,
             None => self.connect(&ep).await?,

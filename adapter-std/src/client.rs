@@ -262,7 +262,8 @@ impl Client {
     ) -> Result<R, Error> {
         let start = Instant::now();
         let mut attempt = 1u32;
-        let mut buf = vec![0u8; self.settings.max_response_bytes];
+        // Wiped when dropped, on every path: it held the request and the tokens.
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; self.settings.max_response_bytes]);
         loop {
             let (outcome, www) = self.exchange_once(req, &mut buf, start)?;
             // Decide on a retry without holding the borrow of `buf`.
@@ -276,7 +277,7 @@ impl Client {
                         }
                         _ => policy.default_wait,
                     };
-                    (start.elapsed() + wait < policy.max_total).then_some(wait)
+                    (start.elapsed().saturating_add(wait) < policy.max_total).then_some(wait)
                 }
                 _ => None,
             };
@@ -300,7 +301,7 @@ impl Client {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
-        let deadline = start + self.settings.total_timeout;
+        let deadline = deadline_after(start, self.settings.total_timeout);
         // A pooled connection the server has closed meanwhile is replaced before the
         // request is sent: a token request is never sent twice, since a code is
         // single-use and a replay would burn it.
@@ -373,6 +374,17 @@ impl Client {
             sent: false,
         })
     }
+}
+
+/// `start + d`, with `d` capped at a century: a caller's huge timeout
+/// (`Duration::MAX`) means "no practical deadline", never the panic "overflow when
+/// adding duration to instant".
+pub(crate) fn deadline_after(start: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start
+        .checked_add(d.min(CENTURY))
+        .or_else(|| start.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(start)
 }
 
 /// The outcome, whether the connection may be reused, and `WWW-Authenticate`.

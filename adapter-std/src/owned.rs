@@ -56,6 +56,8 @@ pub enum Field {
     Secret(Secret),
     /// A number.
     Int(i64),
+    /// A number above `i64::MAX`, kept exactly.
+    UInt(u64),
     /// A boolean.
     Bool(bool),
     /// A nested object.
@@ -84,8 +86,7 @@ impl Fields {
     }
     fn int(&mut self, name: &str, v: Option<impl Into<i128>>) {
         if let Some(v) = v {
-            let v: i128 = v.into();
-            self.push(name, Field::Int(i64::try_from(v).unwrap_or(i64::MAX)));
+            self.push(name, int_field(v.into()));
         }
     }
     fn bool(&mut self, name: &str, v: Option<bool>) {
@@ -121,9 +122,21 @@ fn field_json(f: &Field, show: bool) -> Value {
         Field::Secret(s) if show => Value::String(s.expose().to_owned()),
         Field::Secret(s) => Value::String(s.to_string()),
         Field::Int(i) => Value::from(*i),
+        Field::UInt(u) => Value::from(*u),
         Field::Bool(b) => Value::Bool(*b),
         Field::Object(o) => o.to_json(show),
         Field::List(l) => Value::Array(l.iter().map(|x| field_json(x, show)).collect()),
+    }
+}
+
+/// An integer as the field that holds it exactly (`i64`, or `u64` above `i64::MAX`;
+/// the core's integers are `i64` or `u64`, so nothing is clamped).
+fn int_field(v: i128) -> Field {
+    match (i64::try_from(v), u64::try_from(v)) {
+        (Ok(i), _) => Field::Int(i),
+        (_, Ok(u)) => Field::UInt(u),
+        // Not reachable from the core's types; kept exact as text all the same.
+        _ => Field::Str(v.to_string()),
     }
 }
 
@@ -323,11 +336,31 @@ impl OwnedOutcome {
         Value::Object(m)
     }
 
-    /// Copies a borrowed core outcome.
+    /// Copies a borrowed core outcome: every member the body had, the ones the
+    /// provider model names typed, the others verbatim. Past [`MAX_MEMBERS`] members
+    /// of the latter, the rest are left out (the typed ones are all kept).
     pub fn from_outcome(o: &Outcome<'_>, _kind: ProviderKind) -> Self {
+        Self::copy(o, &mut Budget::new())
+    }
+
+    /// As [`from_outcome`](Self::from_outcome), refusing a body with more than
+    /// [`MAX_MEMBERS`] members the provider model does not name.
+    ///
+    /// # Errors
+    /// [`ParseError::TooManyMembers`].
+    pub fn try_from_outcome(o: &Outcome<'_>) -> Result<Self, ParseError> {
+        let mut budget = Budget::new();
+        let copied = Self::copy(o, &mut budget);
+        if budget.exceeded {
+            return Err(ParseError::TooManyMembers);
+        }
+        Ok(copied)
+    }
+
+    fn copy(o: &Outcome<'_>, budget: &mut Budget) -> Self {
         match o {
             Outcome::Token { status, token } => {
-                let (tokens, fields) = token_parts(token);
+                let (tokens, fields) = token_parts(token, budget);
                 Self::Token {
                     status: *status,
                     tokens: tokens.with_expiry(),
@@ -335,7 +368,7 @@ impl OwnedOutcome {
                 }
             }
             Outcome::Error { status, error } => {
-                let (code, description, fields) = error_parts(error);
+                let (code, description, fields) = error_parts(error, budget);
                 Self::Error {
                     status: *status,
                     code,
@@ -351,7 +384,7 @@ impl OwnedOutcome {
             } => {
                 let (code, fields) = match error {
                     Some(e) => {
-                        let (c, _, f) = error_parts(e);
+                        let (c, _, f) = error_parts(e, budget);
                         (Some(c), f)
                     }
                     None => (None, Fields::default()),
@@ -381,6 +414,9 @@ pub enum ParseError {
     Response(picoauth::http::response::ResponseError),
     /// The body was not the provider's JSON.
     Exchange(exchange::ExchangeError<core::convert::Infallible>),
+    /// The body has more than [`MAX_MEMBERS`] members (and list elements) that the
+    /// provider model does not name.
+    TooManyMembers,
 }
 
 impl core::fmt::Display for ParseError {
@@ -388,6 +424,10 @@ impl core::fmt::Display for ParseError {
         match self {
             Self::Response(e) => write!(f, "malformed HTTP response: {e}"),
             Self::Exchange(e) => write!(f, "{e}"),
+            Self::TooManyMembers => write!(
+                f,
+                "the body has more than {MAX_MEMBERS} members the provider model does not name"
+            ),
         }
     }
 }
@@ -405,7 +445,7 @@ pub fn parse_body(
 ) -> Result<OwnedOutcome, ParseError> {
     let o = exchange::interpret::<core::convert::Infallible>(kind, status, None, None, body)
         .map_err(ParseError::Exchange)?;
-    Ok(OwnedOutcome::from_outcome(&o, kind))
+    OwnedOutcome::try_from_outcome(&o)
 }
 
 /// Interprets a whole saved HTTP response (the connection closing at its end).
@@ -432,7 +472,7 @@ pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, Pa
         resp.body,
     )
     .map_err(ParseError::Exchange)?;
-    Ok(OwnedOutcome::from_outcome(&o, kind).with_www_authenticate(resp.www_authenticate))
+    Ok(OwnedOutcome::try_from_outcome(&o)?.with_www_authenticate(resp.www_authenticate))
 }
 
 fn team_fields(id: Option<JsonStr<'_>>, name: Option<JsonStr<'_>>) -> Fields {
@@ -451,56 +491,154 @@ fn webhook_fields(w: &picoauth::json::slack::IncomingWebhook<'_>) -> Fields {
     f
 }
 
+/// Slack's `warning` and `response_metadata.warnings`, merged in order, each once.
 fn warnings_field(f: &mut Fields, w: &picoauth::json::slack::Warnings<'_>) {
-    if !w.is_empty() {
-        let list = w
-            .iter()
-            .map(|x| match x {
-                picoauth::json::slack::SlackWarning::Other(s) => Field::Str(decode(s)),
-                known => Field::Str(known.as_str().to_owned()),
-            })
-            .collect();
+    let mut list: Vec<Field> = Vec::new();
+    for x in w.iter() {
+        let text = match x {
+            picoauth::json::slack::SlackWarning::Other(s) => decode(s),
+            known => known.as_str().to_owned(),
+        };
+        let item = Field::Str(text);
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+    if !list.is_empty() {
         f.push("warnings", Field::List(list));
     }
 }
 
-/// Copies a JSON value the provider model does not name (RFC 6749 extension members).
-fn value_field(v: picoauth::json::lexer::Value<'_>) -> Option<Field> {
+/// The members Slack's envelope carries that `warnings` replaces.
+const SLACK_MERGED: &[&str] = &["warning", "response_metadata"];
+
+/// The most members and list elements copied from the parts of a body the provider
+/// model does not name (extension members and what they nest), per body. Copying is
+/// linear in the body; past this cap [`parse_body`] and [`parse_response`] refuse the
+/// body with [`ParseError::TooManyMembers`], and the clients' outcomes
+/// ([`OwnedOutcome::from_outcome`]) keep the first ones only.
+pub const MAX_MEMBERS: usize = 4096;
+
+/// Whether a member named `name` holds a secret: `*token*` (but not `token_type`),
+/// `*secret*`, `*password*`, `code`, or a webhook's `url`. Such string values are
+/// redacted unless secrets are asked for.
+pub fn is_secret_name(name: &str, in_webhook: bool) -> bool {
+    let n = name.to_ascii_lowercase();
+    (n.contains("token") && n != "token_type")
+        || n.contains("secret")
+        || n.contains("password")
+        || n == "code"
+        || (in_webhook && n == "url")
+}
+
+/// What is left of [`MAX_MEMBERS`] while copying one body.
+struct Budget {
+    left: usize,
+    exceeded: bool,
+}
+
+impl Budget {
+    const fn new() -> Self {
+        Self {
+            left: MAX_MEMBERS,
+            exceeded: false,
+        }
+    }
+
+    /// Takes one member; `false` once the cap is reached.
+    fn take(&mut self) -> bool {
+        if self.left == 0 {
+            self.exceeded = true;
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
+}
+
+/// Copies a JSON value the provider model does not name; `name` is its member name
+/// (for redaction), `in_webhook` whether it lies in a webhook object.
+fn value_field(
+    name: &str,
+    v: picoauth::json::lexer::Value<'_>,
+    in_webhook: bool,
+    budget: &mut Budget,
+) -> Option<Field> {
     use picoauth::json::lexer::Value;
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => Field::Bool(b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Field::Int(i),
-            None => Field::Str(n.as_str().to_owned()),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Field::Int(i),
+            (None, Some(u)) => Field::UInt(u),
+            _ => Field::Str(n.as_str().to_owned()),
         },
+        Value::String(s) if is_secret_name(name, in_webhook) => Field::Secret(Secret(decode(s))),
         Value::String(s) => Field::Str(decode(s)),
         Value::Object(o) => {
+            let webhook = in_webhook || name.to_ascii_lowercase().contains("webhook");
             let mut f = Fields::default();
             for (k, v) in o.members() {
-                if let Some(v) = value_field(v) {
-                    f.push(&decode(k), v);
+                if !budget.take() {
+                    break;
+                }
+                let k = decode(k);
+                if let Some(v) = value_field(&k, v, webhook, budget) {
+                    f.0.push((k, v));
                 }
             }
             Field::Object(f)
         }
-        Value::Array(a) => Field::List(a.elements().filter_map(value_field).collect()),
+        Value::Array(a) => {
+            let mut list = Vec::new();
+            for v in a.elements() {
+                if !budget.take() {
+                    break;
+                }
+                list.extend(value_field(name, v, in_webhook, budget));
+            }
+            Field::List(list)
+        }
     })
 }
 
-fn extensions(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, known: &[&str]) {
+/// Adds every member of `o` that `f` does not hold yet and `skip` does not name,
+/// verbatim (secret-named ones as secrets).
+fn extensions(
+    f: &mut Fields,
+    o: &picoauth::json::lexer::Object<'_>,
+    skip: &[&str],
+    budget: &mut Budget,
+) {
     for (k, v) in o.members() {
         let k = decode(k);
-        if known.contains(&k.as_str()) {
+        if skip.contains(&k.as_str()) || f.get(&k).is_some() {
             continue;
         }
-        if let Some(v) = value_field(v) {
-            f.push(&k, v);
+        if !budget.take() {
+            break;
+        }
+        if let Some(v) = value_field(&k, v, false, budget) {
+            f.0.push((k, v));
         }
     }
 }
 
-fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
+/// Slack's `response_metadata` without its `warnings` (merged into `warnings`), when
+/// anything else is in it.
+fn slack_metadata(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, budget: &mut Budget) {
+    use picoauth::json::lexer::Value;
+    let Some(Value::Object(meta)) = o.get("response_metadata") else {
+        return;
+    };
+    let mut m = Fields::default();
+    extensions(&mut m, &meta, &["warnings"], budget);
+    if !m.0.is_empty() {
+        f.push("response_metadata", Field::Object(m));
+    }
+}
+
+fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
     let mut f = Fields::default();
     let set = match t {
         Token::SlackV2(t) => {
@@ -544,6 +682,8 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
             f.int("expires_in", t.expires_in);
             warnings_field(&mut f, &t.warnings);
+            extensions(&mut f, &t.object, SLACK_MERGED, budget);
+            slack_metadata(&mut f, &t.object, budget);
             TokenSet {
                 access_token: secret_of(t.access_token.map(|a| a.expose())),
                 token_type: string_of(t.token_type),
@@ -577,6 +717,8 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.str("token_type", t.token_type);
             f.int("expires_in", t.expires_in);
             warnings_field(&mut f, &t.warnings);
+            extensions(&mut f, &t.object, SLACK_MERGED, budget);
+            slack_metadata(&mut f, &t.object, budget);
             TokenSet {
                 access_token: secret_of(Some(t.access_token.expose())),
                 token_type: string_of(t.token_type),
@@ -594,6 +736,7 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
             f.int("refresh_token_expires_in", t.refresh_token_expires_in);
             f.int("refresh_token_expires_at", t.refresh_token_expires_at);
             f.str("scope", t.scope);
+            extensions(&mut f, &t.object, &[], budget);
             let refresh_at = t.refresh_token_expires_at.or_else(|| {
                 t.refresh_token_expires_in
                     .map(|e| now_unix().saturating_add(e))
@@ -632,6 +775,7 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
                     "scope",
                     "id_token",
                 ],
+                budget,
             );
             TokenSet {
                 access_token: secret_of(Some(t.access_token.expose())),
@@ -648,7 +792,7 @@ fn token_parts(t: &Token<'_>) -> (TokenSet, Fields) {
     (set, f)
 }
 
-fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
+fn error_parts(e: &ProviderError<'_>, budget: &mut Budget) -> (String, Option<String>, Fields) {
     let mut f = Fields::default();
     match e {
         ProviderError::Slack(e) => {
@@ -657,11 +801,14 @@ fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
             f.push("error", Field::Str(code.clone()));
             f.str("error_description", e.description);
             warnings_field(&mut f, &e.warnings);
+            extensions(&mut f, &e.object, SLACK_MERGED, budget);
+            slack_metadata(&mut f, &e.object, budget);
             (code, string_of(e.description), f)
         }
         ProviderError::Pinterest(e) => {
             f.int("code", Some(e.code));
             f.str("message", Some(e.message));
+            extensions(&mut f, &e.object, &[], budget);
             (e.code.to_string(), Some(decode(e.message)), f)
         }
         ProviderError::Rfc6749(e) => {
@@ -673,6 +820,7 @@ fn error_parts(e: &ProviderError<'_>) -> (String, Option<String>, Fields) {
                 &mut f,
                 &e.object,
                 &["error", "error_description", "error_uri"],
+                budget,
             );
             (code, string_of(e.description), f)
         }

@@ -1,5 +1,7 @@
-//! TLS client configuration: webpki-roots bundled, an optional extra CA, and
-//! certificate checks that cannot be switched off outside a test-only feature.
+//! TLS client configuration: webpki-roots bundled, optional extra CAs, and
+//! certificate checks that cannot be switched off (there is no option, feature or
+//! `danger_…` call that skips them; tests trust their own CA with
+//! [`Trust::add_pem`] or [`Trust::only_pem`] instead).
 
 use std::sync::Arc;
 
@@ -40,7 +42,8 @@ impl core::error::Error for TlsConfigError {}
 /// Which certificates the client trusts.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
-    /// Trust the Mozilla roots bundled with webpki-roots (the default for public providers).
+    /// Leave out the Mozilla roots bundled with webpki-roots. `false` (the default, for
+    /// public providers) trusts them; `true` trusts only [`extra_cas`](Self::extra_cas).
     pub no_public_roots: bool,
     /// Extra CA certificates (DER), e.g. a private endpoint's or the local provider's.
     pub extra_cas: Vec<CertificateDer<'static>>,

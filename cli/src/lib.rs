@@ -1,11 +1,14 @@
 //! The `picoauth` command: `demo`, `request`, `exchange`, `parse` and `serve`.
 //!
 //! Secrets never come from the command line (they would sit in the shell history and
-//! in `ps`): the client secret and refresh token are read from environment variables
-//! named with `--client-secret-env` and `--refresh-token-env`.
+//! in `ps`, where any local user reads them): the client secret, the refresh token,
+//! the authorization code and the PKCE verifier are read from environment variables
+//! named with `--client-secret-env`, `--refresh-token-env`, `--code-env` and
+//! `--code-verifier-env`, or the code from standard input (`--code-stdin`).
 //!
 //! Exit status: 0 token, 2 usage, 3 provider error, 4 rate limited, 5 transport, TLS,
-//! malformed or unexpected response (a one-line reason on stderr).
+//! malformed or unexpected response. Every non-zero exit writes a one-line reason on
+//! stderr.
 
 use core::time::Duration;
 use std::io::{Read as _, Write};
@@ -20,6 +23,7 @@ use picoauth_std::owned::OwnedOutcome;
 
 mod demo;
 mod login;
+use zeroize::Zeroizing;
 
 /// Exit status for a token.
 pub const EXIT_TOKEN: u8 = 0;
@@ -83,9 +87,16 @@ enum Command {
     Login(crate::login::LoginArgs),
     /// Run the built-in local provider in the foreground (for tests in a namespace).
     Serve {
-        /// Address to listen on.
+        /// Address to listen on: loopback only, unless
+        /// `--danger-listen-beyond-loopback` is given.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: core::net::SocketAddr,
+        /// Allow a `--listen` address other than loopback. The built-in provider has
+        /// well-known client secrets, approves every authorize request and prints live
+        /// codes: anyone who reaches the address gets tokens. Only for an isolated
+        /// network (a test namespace).
+        #[arg(long)]
+        danger_listen_beyond_loopback: bool,
         /// Where to write the CA certificate (PEM).
         #[arg(long)]
         ca_out: PathBuf,
@@ -106,7 +117,7 @@ pub(crate) enum ProviderArg {
     SlackV1,
     /// Pinterest v5.
     Pinterest,
-    /// Any RFC 6749 server (`--token-url` required).
+    /// Any RFC 6749 server.
     Oauth2,
 }
 
@@ -145,15 +156,19 @@ struct Common {
     /// Client authentication (default: the provider's preferred, Basic).
     #[arg(long, value_enum)]
     auth: Option<AuthArg>,
-    /// Authorization code grant: the code.
+    /// Authorization code grant: the environment variable holding the code (never the
+    /// code itself on the command line, where `ps` shows it to every local user).
     #[arg(long, group = "grant")]
-    code: Option<String>,
-    /// The redirect URI of the authorize request.
-    #[arg(long, requires = "code")]
+    code_env: Option<String>,
+    /// Authorization code grant: read the code from the first line of standard input.
+    #[arg(long, group = "grant")]
+    code_stdin: bool,
+    /// The redirect URI of the authorize request (with a code grant).
+    #[arg(long)]
     redirect_uri: Option<String>,
-    /// PKCE code verifier.
-    #[arg(long, requires = "code")]
-    code_verifier: Option<String>,
+    /// The environment variable holding the PKCE code verifier (with a code grant).
+    #[arg(long)]
+    code_verifier_env: Option<String>,
     /// Refresh grant: the environment variable holding the refresh token.
     #[arg(long, group = "grant")]
     refresh_token_env: Option<String>,
@@ -192,9 +207,12 @@ struct Inputs {
     kind: ProviderKind,
     token_url: Option<String>,
     client_id: String,
-    secret: Option<String>,
+    // The secrets are wiped when the inputs are dropped.
+    secret: Option<Zeroizing<String>>,
     auth: AuthMethod,
-    refresh_token: Option<String>,
+    refresh_token: Option<Zeroizing<String>>,
+    code: Option<Zeroizing<String>>,
+    code_verifier: Option<Zeroizing<String>>,
     common: Common,
 }
 
@@ -203,6 +221,7 @@ impl Inputs {
         let kind = common.provider.kind();
         let read_env = |name: &str| {
             std::env::var(name)
+                .map(Zeroizing::new)
                 .map_err(|_| Usage(format!("environment variable {name} is not set")))
         };
         let secret = common
@@ -215,9 +234,33 @@ impl Inputs {
             .as_deref()
             .map(read_env)
             .transpose()?;
-        if common.code.is_none() && refresh_token.is_none() && !common.client_credentials {
+        let code = if common.code_stdin {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Usage(format!("--code-stdin: {e}")))?;
+            let line = Zeroizing::new(line);
+            Some(Zeroizing::new(
+                line.trim_end_matches(['\r', '\n']).to_owned(),
+            ))
+        } else {
+            common.code_env.as_deref().map(read_env).transpose()?
+        };
+        let code_verifier = common
+            .code_verifier_env
+            .as_deref()
+            .map(read_env)
+            .transpose()?;
+        if code.is_none() && refresh_token.is_none() && !common.client_credentials {
             return Err(Usage(
-                "choose a grant: --code, --refresh-token-env or --client-credentials".to_owned(),
+                "choose a grant: --code-env, --code-stdin, --refresh-token-env or --client-credentials"
+                    .to_owned(),
+            ));
+        }
+        if code.is_none() && (common.redirect_uri.is_some() || code_verifier.is_some()) {
+            return Err(Usage(
+                "--redirect-uri and --code-verifier-env go with a code grant (--code-env or --code-stdin)"
+                    .to_owned(),
             ));
         }
         if kind == ProviderKind::Rfc6749 && common.token_url.is_none() {
@@ -225,13 +268,25 @@ impl Inputs {
                 "--token-url is required for --provider oauth2".to_owned(),
             ));
         }
+        let preset = Provider::preset(kind);
         let auth = match common.auth {
             Some(AuthArg::Basic) => AuthMethod::Basic,
             Some(AuthArg::Post) => AuthMethod::Post,
             Some(AuthArg::None) => AuthMethod::None,
             None if secret.is_none() => AuthMethod::None,
-            None => Provider::preset(kind).map_or(AuthMethod::Basic, |p| p.default_auth),
+            None => preset.map_or(AuthMethod::Basic, |p| p.default_auth),
         };
+        if auth == AuthMethod::None && preset.is_some_and(|p| p.client_auth_required) {
+            return Err(Usage(format!(
+                "--provider {} requires client authentication: give --client-secret-env NAME{}",
+                kind.name(),
+                if secret.is_some() {
+                    " and not --auth none"
+                } else {
+                    ""
+                }
+            )));
+        }
         if auth != AuthMethod::None && secret.is_none() {
             return Err(Usage(
                 "--auth basic|post needs --client-secret-env".to_owned(),
@@ -244,6 +299,8 @@ impl Inputs {
             secret,
             auth,
             refresh_token,
+            code,
+            code_verifier,
             common,
         })
     }
@@ -259,16 +316,16 @@ impl Inputs {
             (None, Some(e)) => Provider::rfc6749(e),
             (None, None) => return Err(Usage("--token-url is required".to_owned())),
         };
-        let secret = self.secret.as_deref().map(ClientSecret::new);
+        let secret = self.secret.as_deref().map(|s| ClientSecret::new(s));
         let auth = ClientAuth::from_method(self.auth, &self.client_id, secret)
             .ok_or_else(|| Usage("this --auth needs --client-secret-env".to_owned()))?;
         let c = &self.common;
-        let grant = if let Some(code) = &c.code {
+        let grant = if let Some(code) = &self.code {
             let mut g = Grant::authorization_code(code);
             if let Some(u) = &c.redirect_uri {
                 g = g.with_redirect_uri(u);
             }
-            if let Some(v) = &c.code_verifier {
+            if let Some(v) = &self.code_verifier {
                 g = g.with_code_verifier(v);
             }
             g
@@ -293,35 +350,43 @@ impl Inputs {
             .map_err(|e| Usage(format!("cannot build the request: {e}")))?;
         Ok(f(&req))
     }
-
-    fn secrets(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        v.extend(self.secret.clone());
-        v.extend(self.refresh_token.clone());
-        v.extend(self.common.code.clone());
-        v.extend(self.common.code_verifier.clone());
-        v
-    }
 }
 
-/// Replaces every secret in `text`, in every encoding it may appear in, by a
-/// redacted form. Used for `picoauth request` output.
-fn redact_request(text: &str, req: &TokenRequest<'_>, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    if let Some(basic) = req.basic_auth() {
-        let mut buf = vec![0u8; basic.encoded_len()];
-        if let Ok(n) = basic.encode(&mut buf) {
-            let v = String::from_utf8_lossy(&buf[..n]).into_owned();
-            out = out.replace(&v, "Basic [redacted]");
+/// The request with its secrets redacted by structure, not by searching for their
+/// values: the `Authorization` field's credentials, and the value of every body
+/// parameter the encoder marks as secret ([`picoauth::request::SECRET_PARAMS`]).
+/// Everything else (`Host`, `redirect_uri`, …) is printed exactly as sent.
+fn redact_request(wire: &[u8]) -> String {
+    let split = wire
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(wire.len(), |i| i + 4);
+    let (head, body) = wire.split_at(split);
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(head).split_inclusive("\r\n") {
+        match line.split_once(':') {
+            Some((name, value)) if name.eq_ignore_ascii_case("authorization") => {
+                let scheme = value.trim().split(' ').next().unwrap_or("");
+                out.push_str(&format!("{name}: {scheme} [redacted]\r\n"));
+            }
+            _ => out.push_str(line),
         }
     }
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        let mut buf = vec![0u8; picoauth::form::encoded_len(s, picoauth::form::Space::Plus)];
-        if let Ok(n) = picoauth::form::encode(s, &mut buf) {
-            let enc = String::from_utf8_lossy(&buf[..n]).into_owned();
-            out = out.replace(&enc, &picoauth_std::owned::redacted(s));
-        }
-    }
+    let body = String::from_utf8_lossy(body);
+    let pairs: Vec<String> = body
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if picoauth::request::SECRET_PARAMS.contains(&name) => {
+                let decoded: String = form_urlencoded::parse(format!("v={value}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                format!("{name}={}", picoauth_std::owned::redacted(&decoded))
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    out.push_str(&pairs.join("&"));
     out
 }
 
@@ -369,9 +434,22 @@ where
         } => cmd_parse(provider.kind(), body, status, show_secrets, &file, out, err),
         Command::Serve {
             listen,
+            danger_listen_beyond_loopback,
             ca_out,
             names,
-        } => crate::demo::serve(listen, &ca_out, names, out, err),
+        } => {
+            if !listen.ip().is_loopback() && !danger_listen_beyond_loopback {
+                return usage(
+                    err,
+                    &Usage(format!(
+                        "--listen {listen} is not a loopback address: the built-in provider hands \
+                         out tokens to anyone who reaches it (add --danger-listen-beyond-loopback \
+                         only inside an isolated network)"
+                    )),
+                );
+            }
+            crate::demo::serve(listen, &ca_out, names, out, err)
+        }
     }
 }
 
@@ -385,16 +463,15 @@ fn cmd_request(common: Common, show_secrets: bool, out: &mut dyn Write, err: &mu
         Ok(i) => i,
         Err(u) => return usage(err, &u),
     };
-    let secrets = inputs.secrets();
     let text = inputs.with_request(|req| {
         let len = req.encoded_len().map_err(|e| Usage(e.to_string()))?;
-        let mut buf = vec![0u8; len];
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; len]);
         let n = req.encode(&mut buf).map_err(|e| Usage(e.to_string()))?;
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let wire = buf.get(..n).unwrap_or(&[]);
         Ok::<String, Usage>(if show_secrets {
-            text
+            String::from_utf8_lossy(wire).into_owned()
         } else {
-            redact_request(&text, req, &secrets)
+            redact_request(wire)
         })
     });
     match text {
@@ -407,17 +484,47 @@ fn cmd_request(common: Common, show_secrets: bool, out: &mut dyn Write, err: &mu
     }
 }
 
-/// Prints an outcome as the command's one JSON object and returns its exit status.
-pub fn print_outcome(o: &OwnedOutcome, show_secrets: bool, out: &mut dyn Write) -> u8 {
+/// Prints an outcome as the command's one JSON object on `out`, and for anything but
+/// a token one line on `err` that says why the exit status is not 0; returns the
+/// exit status.
+pub fn print_outcome(
+    o: &OwnedOutcome,
+    show_secrets: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let _ = writeln!(out, "{}", o.to_json(show_secrets));
-    match o {
-        OwnedOutcome::Token { .. } => EXIT_TOKEN,
-        OwnedOutcome::Error { .. } => EXIT_PROVIDER_ERROR,
-        OwnedOutcome::RateLimited { .. } => EXIT_RATE_LIMITED,
-        // `OwnedOutcome` is non-exhaustive: an outcome this command does not know is
-        // not a token.
-        _ => EXIT_FAILURE,
-    }
+    let status = o.status();
+    let (code, why) = match o {
+        OwnedOutcome::Token { .. } => return EXIT_TOKEN,
+        OwnedOutcome::Error {
+            code, description, ..
+        } => (
+            EXIT_PROVIDER_ERROR,
+            match description {
+                Some(d) => format!("the provider refused (HTTP {status}): {code}: {d}"),
+                None => format!("the provider refused (HTTP {status}): {code}"),
+            },
+        ),
+        OwnedOutcome::RateLimited { retry_after, .. } => (
+            EXIT_RATE_LIMITED,
+            match retry_after {
+                Some(s) => format!("rate limited (HTTP {status}); retry after {s} s"),
+                None => format!("rate limited (HTTP {status})"),
+            },
+        ),
+        _ => (
+            EXIT_FAILURE,
+            format!("unexpected answer: HTTP {status} without a token or an error body"),
+        ),
+    };
+    // One line: a provider's description could hold line breaks.
+    let why: String = why
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let _ = writeln!(err, "picoauth: {why}");
+    code
 }
 
 fn cmd_exchange(
@@ -461,7 +568,7 @@ fn cmd_exchange(
             let _ = writeln!(err, "picoauth: {e}");
             EXIT_FAILURE
         }
-        Ok(Ok(o)) => print_outcome(&o, show_secrets, out),
+        Ok(Ok(o)) => print_outcome(&o, show_secrets, out, err),
     }
 }
 
@@ -490,7 +597,7 @@ fn cmd_parse(
         picoauth_std::owned::parse_response(kind, &input)
     };
     match result {
-        Ok(o) => print_outcome(&o, show_secrets, out),
+        Ok(o) => print_outcome(&o, show_secrets, out, err),
         Err(e) => {
             let _ = writeln!(err, "picoauth: {e}");
             EXIT_FAILURE

@@ -6,12 +6,16 @@
 //!    `--timeout`) and, where the provider takes PKCE (`oauth2`), an S256 verifier.
 //! 3. Prints the authorize URL on standard error (standard output stays the one JSON
 //!    object, as for `exchange`).
-//! 4. Waits, at most `--timeout` seconds, for the browser's redirect: it reads one
-//!    request head, answers a small fixed HTML page (nothing from the request is echoed
-//!    back), and ignores requests for other paths (`/favicon.ico`).
-//! 5. Checks the state, exchanges the code (with the verifier and the redirect URI) and
-//!    prints the outcome as `exchange` does. A refusal on the redirect
-//!    (`error=access_denied`) prints `{"outcome":"authorization_error",…}` and exits 3.
+//! 4. Waits, at most `--timeout` seconds in all, for the browser's redirect. Each
+//!    connection is served on its own thread and must send its request head within
+//!    [`HEAD_DEADLINE`], so idle or dripping connections delay nothing. Every request
+//!    gets a small fixed HTML page (nothing from it is echoed back): other paths
+//!    (`/favicon.ico`) a 404, and a callback whose `state` is missing, forged or
+//!    expired a 400, after which the listener keeps waiting for the real redirect:
+//!    any local process or web page can reach the listener, and none may end the login.
+//! 5. Exchanges the code (with the verifier and the redirect URI) and prints the
+//!    outcome as `exchange` does. A refusal on the redirect (`error=access_denied`,
+//!    with a valid state) prints `{"outcome":"authorization_error",…}` and exits 3.
 //!
 //! The hidden `--browser-follow` makes the command play the browser: it GETs the
 //! authorize URL itself (trusting `--ca-cert`) and follows the one `302` to the loopback
@@ -227,7 +231,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let url = String::from_utf8(url).map_err(|_| failure("authorize URL is not UTF-8"))?;
     let _ = writeln!(err, "Open this URL in your browser to authorize:\n\n  {url}\n\nWaiting for the redirect to {redirect_uri} …");
 
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline_after(Instant::now(), timeout);
     let browser = if args.browser_follow {
         let ca = ca_pem.clone();
         let url = url.clone();
@@ -251,7 +255,17 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             }
         }
     };
-    let (target, mut stream) = match wait_for_callback(&listener, &callback_path, deadline) {
+    // Only a callback whose state verifies ends the wait.
+    let accept = |target: &str| -> Result<(), String> {
+        let mut scratch = vec![0u8; target.len()];
+        let cb = Callback::parse(target.as_bytes(), &mut scratch)
+            .map_err(|e| format!("bad redirect: {e}"))?;
+        cb.verify_signed_state(&key, &redirect_uri, unix_now())
+            .map(|_| ())
+            .map_err(|e| format!("state: {e}"))
+    };
+    let waited = wait_for_callback(&listener, &callback_path, deadline, &accept, err);
+    let (target, mut stream) = match waited {
         Ok(r) => r,
         Err(f) => {
             join_browser(err);
@@ -311,6 +325,11 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 "error_description": error_description,
             });
             let _ = writeln!(out, "{json}");
+            let _ = writeln!(
+                err,
+                "picoauth: authorization refused on the redirect: {}",
+                error.as_str()
+            );
             return Ok(EXIT_PROVIDER_ERROR);
         }
     };
@@ -342,64 +361,123 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let outcome = client
         .exchange(&token_req)
         .map_err(|e| failure(e.to_string()))?;
-    Ok(print_outcome(&outcome, args.show_secrets, out))
+    Ok(print_outcome(&outcome, args.show_secrets, out, err))
+}
+
+/// `start + d`, with `d` capped at a century: a huge `--timeout` means "no practical
+/// deadline", never the panic "overflow when adding duration to instant" (as
+/// `picoauth_std`'s clients do with their timeouts).
+fn deadline_after(start: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start
+        .checked_add(d.min(CENTURY))
+        .or_else(|| start.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(start)
 }
 
 /// The most a redirect request head may take.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// Waits for a `GET` of `path` on `listener` until `deadline`; returns its request
-/// target and the connection to answer on. Requests for other paths get a `404`.
+/// How long one connection may take to send its request head.
+pub(crate) const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The most connections read at the same time; more are closed at once.
+const MAX_CONNECTIONS: usize = 32;
+
+/// Waits for a `GET` of `path` whose target `accept` takes, on `listener`, until
+/// `deadline`; returns its request target and the connection to answer on. Requests
+/// for other paths get a `404`, refused callbacks a `400` (and a line on `err`), and
+/// the wait goes on.
 fn wait_for_callback(
     listener: &TcpListener,
     path: &str,
     deadline: Instant,
+    accept: &dyn Fn(&str) -> Result<(), String>,
+    err: &mut dyn Write,
 ) -> Result<(String, TcpStream), Fail> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc};
+
     listener
         .set_nonblocking(true)
         .map_err(|e| failure(e.to_string()))?;
+    let (tx, rx) = mpsc::channel::<(String, TcpStream)>();
+    let open = Arc::new(AtomicUsize::new(0));
     loop {
+        // Heads read so far, in arrival order.
+        while let Ok((target, mut stream)) = rx.try_recv() {
+            if target.split('?').next() != Some(path) {
+                answer(
+                    &mut stream,
+                    404,
+                    "Not found",
+                    "This is the picoauth login listener.",
+                );
+                continue;
+            }
+            match accept(&target) {
+                Ok(()) => return Ok((target, stream)),
+                Err(why) => {
+                    answer(
+                        &mut stream,
+                        400,
+                        "Redirect refused",
+                        "This redirect was refused; the login is still waiting for the real one.",
+                    );
+                    let _ = writeln!(err, "picoauth: refused a redirect ({why}); still waiting");
+                }
+            }
+        }
         let now = Instant::now();
         if now >= deadline {
             return Err(failure("timed out waiting for the redirect"));
         }
-        let mut stream = match listener.accept() {
+        let stream = match listener.accept() {
             Ok((s, _)) => s,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(25));
+                std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
             Err(e) => return Err(failure(format!("accepting the redirect: {e}"))),
         };
-        let _ = stream.set_nonblocking(false);
-        let left = deadline
-            .saturating_duration_since(now)
-            .max(Duration::from_millis(100));
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(10).min(left)));
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
-        match read_request_target(&mut stream) {
-            Some(target) if target.split('?').next() == Some(path) => return Ok((target, stream)),
-            Some(_) => answer(
-                &mut stream,
-                404,
-                "Not found",
-                "This is the picoauth login listener.",
-            ),
-            None => answer(
-                &mut stream,
-                400,
-                "Bad request",
-                "This is the picoauth login listener.",
-            ),
+        if open.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            continue; // Dropped: closed at once.
         }
+        open.fetch_add(1, Ordering::SeqCst);
+        let head_deadline = deadline.min(now + HEAD_DEADLINE);
+        let (tx, open) = (tx.clone(), Arc::clone(&open));
+        std::thread::spawn(move || {
+            let mut stream = stream;
+            match read_request_target(&mut stream, head_deadline) {
+                Some(target) => {
+                    // The receiver is gone once the login ended: nothing to answer.
+                    let _ = tx.send((target, stream));
+                }
+                None => answer(
+                    &mut stream,
+                    400,
+                    "Bad request",
+                    "This is the picoauth login listener.",
+                ),
+            }
+            open.fetch_sub(1, Ordering::SeqCst);
+        });
     }
 }
 
-/// Reads one request head and returns the target of a `GET`, or `None`.
-fn read_request_target(stream: &mut TcpStream) -> Option<String> {
+/// Reads one request head, all of it before `deadline`, and returns the target of a
+/// `GET`, or `None`.
+fn read_request_target(stream: &mut TcpStream, deadline: Instant) -> Option<String> {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
     let mut buf = vec![0u8; MAX_HEAD];
     let mut len = 0usize;
     loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
         let n = stream.read(buf.get_mut(len..)?).ok()?;
         if n == 0 {
             return None;

@@ -294,18 +294,22 @@ fn forged_state_is_refused_and_other_paths_ignored() {
     let p = provider();
     let ca = ca_file(&p);
     let (port, err, t) = start_waiting(&p, &ca);
-    let _ = sent_state(&err);
+    let state = sent_state(&err);
     let favicon = browser_get(port, "/favicon.ico");
     assert!(favicon.starts_with("HTTP/1.1 404 "), "{favicon}");
     let page = browser_get(port, "/callback?code=stolen&state=forged");
     assert!(page.starts_with("HTTP/1.1 400 "), "{page}");
     assert!(!page.contains("stolen"), "{page}");
-    let (code, out) = t.join().unwrap();
-    assert_eq!(code, 5);
-    assert!(out.is_empty(), "{out}");
+    // The forged redirect does not end the login: it keeps waiting for the real one
+    // (here a refusal, so that no code is exchanged).
+    assert!(!t.is_finished(), "a forged redirect ended the login");
+    let page = browser_get(port, &format!("/callback?error=access_denied&state={state}"));
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+    let (code, _) = t.join().unwrap();
+    assert_eq!(code, 3);
     let err = String::from_utf8(err.0.lock().unwrap().clone()).unwrap();
     assert!(
-        err.contains("refusing the redirect: OAuth state is malformed"),
+        err.contains("refused a redirect (state: OAuth state is malformed); still waiting"),
         "{err}"
     );
     // No token request was made.
