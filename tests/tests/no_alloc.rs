@@ -293,8 +293,10 @@ fn encoding_every_request_allocates_nothing() {
             other => panic!("{req:?}: len and encode disagree: {other:?}"),
         }
     }
+    // Refused: grants a provider does not take, and public clients of the providers
+    // that require client authentication (Slack v1, Pinterest).
     assert!(
-        encoded >= 20,
+        encoded >= 18,
         "only {encoded} of {} requests encoded",
         reqs.len()
     );
