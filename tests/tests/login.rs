@@ -303,7 +303,10 @@ fn forged_state_is_refused_and_other_paths_ignored() {
     // The forged redirect does not end the login: it keeps waiting for the real one
     // (here a refusal, so that no code is exchanged).
     assert!(!t.is_finished(), "a forged redirect ended the login");
-    let page = browser_get(port, &format!("/callback?error=access_denied&state={state}"));
+    let page = browser_get(
+        port,
+        &format!("/callback?error=access_denied&state={state}"),
+    );
     assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
     let (code, _) = t.join().unwrap();
     assert_eq!(code, 3);
