@@ -395,7 +395,7 @@ fn wait_for_callback(
     accept: &dyn Fn(&str) -> Result<(), String>,
     err: &mut dyn Write,
 ) -> Result<(String, TcpStream), Fail> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use core::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Arc};
 
     listener
