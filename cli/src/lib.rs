@@ -20,10 +20,10 @@ use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::ClientSecret;
 
 use picoauth_std::owned::OwnedOutcome;
+use zeroize::Zeroizing;
 
 mod demo;
 mod login;
-use zeroize::Zeroizing;
 
 /// Exit status for a token.
 pub const EXIT_TOKEN: u8 = 0;
