@@ -24,6 +24,8 @@ use zeroize::Zeroizing;
 
 mod demo;
 mod login;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod tokens;
 
 /// Exit status for a token.
 pub const EXIT_TOKEN: u8 = 0;
@@ -85,6 +87,10 @@ enum Command {
     /// Run the whole authorization-code flow: print the authorize URL, wait for the
     /// redirect on a loopback listener, check the state, exchange the code.
     Login(crate::login::LoginArgs),
+    /// The token store: list, show, refresh and keep refreshing installations.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[command(subcommand)]
+    Tokens(crate::tokens::TokensCommand),
     /// Run the built-in local provider in the foreground (for tests in a namespace).
     Serve {
         /// Address to listen on: loopback only, unless
@@ -417,6 +423,8 @@ where
     match cli.command {
         Command::Demo => crate::demo::run(out, err),
         Command::Login(args) => crate::login::run(args, out, err),
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        Command::Tokens(cmd) => crate::tokens::run(cmd, out, err),
         Command::Request {
             common,
             show_secrets,

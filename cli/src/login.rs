@@ -82,6 +82,15 @@ pub(crate) struct LoginArgs {
     /// Test only: fetch the authorize URL and follow its redirect instead of a browser.
     #[arg(long, hide = true)]
     browser_follow: bool,
+    /// Save what the login got as an installation in this token store
+    /// (`sqlite:PATH` or a `postgres://` URL).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[arg(long)]
+    store: Option<String>,
+    /// The installation key for `--store` (Slack answers key themselves).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[arg(long, requires = "store")]
+    key: Option<String>,
 }
 
 /// A failure with its exit status and one-line reason.
@@ -358,6 +367,28 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             .map_err(|e| usage(format!("--ca-cert: {e}")))?;
     }
     let client = builder.build().map_err(|e| failure(e.to_string()))?;
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    if let Some(store) = &args.store {
+        let (outcome, saved) = client
+            .exchange_with(&token_req, |o| {
+                let saved = matches!(o, picoauth::exchange::Outcome::Token { .. })
+                    .then(|| crate::tokens::save(store, o, args.key.as_deref()));
+                (
+                    picoauth_std::OwnedOutcome::from_outcome(o, provider.kind),
+                    saved,
+                )
+            })
+            .map_err(|e| failure(e.to_string()))?;
+        let code = print_outcome(&outcome, args.show_secrets, out);
+        return match saved {
+            Some(Ok(key)) => {
+                let _ = writeln!(err, "picoauth: saved installation {key}");
+                Ok(code)
+            }
+            Some(Err(e)) => Err(failure(format!("--store: {e}"))),
+            None => Ok(code),
+        };
+    }
     let outcome = client
         .exchange(&token_req)
         .map_err(|e| failure(e.to_string()))?;

@@ -10,7 +10,7 @@
 
 use core::time::Duration;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
@@ -25,10 +25,11 @@ pub(super) struct Lifecycle {
     access_lifetime: Option<Duration>,
     /// Label of each live refresh token issued for a labelled installation.
     labels: HashMap<String, String>,
-    /// Live access tokens: label (empty when unlabelled) and expiry.
-    access: HashMap<String, (String, Instant)>,
-    /// Refreshes answered with a token, per label.
-    refreshes: HashMap<String, u64>,
+    /// Issued access tokens: label (empty when unlabelled), expiry, and the expiry
+    /// on the wall clock (for checks made later, in another process).
+    access: HashMap<String, (String, Instant, SystemTime)>,
+    /// When each refresh answered with a token was processed, per label.
+    refreshes: HashMap<String, Vec<Instant>>,
     /// A one-shot delay for the next refresh of a label.
     delays: HashMap<String, Duration>,
     /// Refreshes held by a delay, per label.
@@ -60,20 +61,25 @@ impl Lifecycle {
         }
         .unwrap_or_default();
         if !label.is_empty() {
-            *self.refreshes.entry(label.clone()).or_default() += 1;
+            self.refreshes
+                .entry(label.clone())
+                .or_default()
+                .push(Instant::now());
         }
         self.issued(access, label, lifetime);
     }
 
     fn issued(&mut self, access: &str, label: String, lifetime: u64) {
         let now = Instant::now();
-        // Forget dead tokens now and then so a long run does not grow without bound.
-        if self.access.len() > 4096 {
-            self.access.retain(|_, (_, exp)| *exp > now);
+        // Forget dead tokens now and then so a very long run does not grow without
+        // bound (a fleet test's tokens are all kept).
+        if self.access.len() > 1_000_000 {
+            self.access.retain(|_, (_, exp, _)| *exp > now);
         }
+        let life = Duration::from_secs(lifetime);
         self.access.insert(
             access.to_owned(),
-            (label, now + Duration::from_secs(lifetime)),
+            (label, now + life, SystemTime::now() + life),
         );
     }
 
@@ -89,8 +95,8 @@ impl Lifecycle {
     fn live(&self, access: &str) -> Option<&str> {
         self.access
             .get(access)
-            .filter(|(_, exp)| Instant::now() < *exp)
-            .map(|(label, _)| label.as_str())
+            .filter(|(_, exp, _)| Instant::now() < *exp)
+            .map(|(label, _, _)| label.as_str())
     }
 }
 
@@ -232,12 +238,34 @@ impl LocalProvider {
 
     /// Refreshes answered with a token for the installation labelled `label`.
     pub fn refresh_count(&self, label: &str) -> u64 {
-        self.with_state(|s| s.lifecycle.refreshes.get(label).copied().unwrap_or(0))
+        self.with_state(|s| {
+            s.lifecycle
+                .refreshes
+                .get(label)
+                .map_or(0, |v| u64::try_from(v.len()).unwrap_or(u64::MAX))
+        })
+    }
+
+    /// When each refresh of the installation labelled `label` was answered.
+    pub fn refresh_times(&self, label: &str) -> Vec<Instant> {
+        self.with_state(|s| {
+            s.lifecycle
+                .refreshes
+                .get(label)
+                .cloned()
+                .unwrap_or_default()
+        })
     }
 
     /// Refreshes answered with a token, per installation label.
     pub fn refresh_counts(&self) -> HashMap<String, u64> {
-        self.with_state(|s| s.lifecycle.refreshes.clone())
+        self.with_state(|s| {
+            s.lifecycle
+                .refreshes
+                .iter()
+                .map(|(k, v)| (k.clone(), u64::try_from(v.len()).unwrap_or(u64::MAX)))
+                .collect()
+        })
     }
 
     /// Holds the next refresh of the installation labelled `label` for `delay` before
@@ -252,6 +280,12 @@ impl LocalProvider {
     /// `POST /api/auth.test`).
     pub fn access_token_is_live(&self, access_token: &str) -> bool {
         self.with_state(|s| s.lifecycle.live(access_token).is_some())
+    }
+
+    /// When `access_token` expires (wall clock), if this provider issued it: a check
+    /// made later can tell whether the token was live at a given moment.
+    pub fn access_token_expires_at(&self, access_token: &str) -> Option<SystemTime> {
+        self.with_state(|s| s.lifecycle.access.get(access_token).map(|(_, _, at)| *at))
     }
 
     /// Whether the installation labelled `label` still holds a live refresh token.

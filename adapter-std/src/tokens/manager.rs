@@ -19,6 +19,7 @@
 //! [`REAUTHORIZATION_CODES`]: super::REAUTHORIZATION_CODES
 
 use core::hash::{BuildHasher as _, Hasher as _};
+use core::sync::atomic::Ordering;
 use core::time::Duration;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -155,7 +156,7 @@ impl From<StoreError> for ManagerError {
 #[derive(Default)]
 struct Entry {
     /// In-process single flight.
-    flight: tokio::sync::Mutex<()>,
+    flight: Arc<tokio::sync::Mutex<()>>,
     cached: Mutex<Option<Cached>>,
     /// This installation's refresh-ahead jitter, in ms.
     jitter_ms: i64,
@@ -216,6 +217,8 @@ struct Inner<S> {
     owner: String,
     entries: Mutex<HashMap<InstallationKey, Arc<Entry>>>,
     counters: Counters,
+    /// Refreshes running now (see [`TokenManager::idle`]).
+    in_flight: core::sync::atomic::AtomicUsize,
 }
 
 /// Keeps installations alive: see the module docs. Cheap to clone (shared state).
@@ -271,6 +274,7 @@ impl<S: TokenStore> TokenManager<S> {
                 owner,
                 entries: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                in_flight: core::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -323,18 +327,52 @@ impl<S: TokenStore> TokenManager<S> {
             Counters::bump(&self.inner.counters.cache_hits);
             return Ok(t);
         }
-        let _flight = entry.flight.lock().await;
-        if let Some(t) = entry.fresh(now_ms(), ahead) {
-            return Ok(t);
+        self.detached(key, entry, ahead, true).await
+    }
+
+    /// Runs the slow path in its own task, so that a caller that gives up (a timeout,
+    /// a dropped request) cannot cancel a refresh between the provider's answer and
+    /// its commit: that answer would be lost with the spent refresh token.
+    async fn detached(
+        &self,
+        key: &InstallationKey,
+        entry: Arc<Entry>,
+        ahead: i64,
+        foreground: bool,
+    ) -> Result<Secret, ManagerError> {
+        let this = self.clone();
+        let key = key.clone();
+        let task = tokio::spawn(async move {
+            let _flight = Arc::clone(&entry.flight).lock_owned().await;
+            if foreground {
+                if let Some(t) = entry.fresh(now_ms(), ahead) {
+                    return Ok(t);
+                }
+            }
+            this.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+            let r = this.refresh_locked(&key, &entry, ahead, foreground).await;
+            this.inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+            r
+        });
+        task.await
+            .map_err(|e| ManagerError::Store(StoreError::Backend(Box::new(e))))?
+    }
+
+    /// Waits until no refresh is running (for a graceful shutdown: stop calling and
+    /// stop the background refresher first).
+    pub async fn idle(&self) {
+        while self.inner.in_flight.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        self.refresh_locked(key, &entry, ahead).await
     }
 
     /// Refreshes `key` now if its token expires within the leeway, jitter and
-    /// `window` (the background refresher's step).
+    /// `window` (the background refresher's step). It does not wait for another
+    /// owner's claim: that owner is refreshing already.
     ///
     /// # Errors
-    /// As [`access_token`](Self::access_token).
+    /// As [`access_token`](Self::access_token); [`ManagerError::Busy`] when another
+    /// owner holds the claim and the token is not valid for the leeway.
     pub async fn refresh_if_due(
         &self,
         key: &InstallationKey,
@@ -342,8 +380,7 @@ impl<S: TokenStore> TokenManager<S> {
     ) -> Result<Secret, ManagerError> {
         let entry = self.entry(key);
         let ahead = ms(self.inner.config.leeway) + entry.jitter_ms + ms(window);
-        let _flight = entry.flight.lock().await;
-        self.refresh_locked(key, &entry, ahead).await
+        self.detached(key, entry, ahead, false).await
     }
 
     /// Steps 3 and 4 of the module docs, under the single-flight lock.
@@ -352,6 +389,7 @@ impl<S: TokenStore> TokenManager<S> {
         key: &InstallationKey,
         entry: &Entry,
         ahead: i64,
+        wait_busy: bool,
     ) -> Result<Secret, ManagerError> {
         let cfg = &self.inner.config;
         let store = &self.inner.store;
@@ -386,10 +424,19 @@ impl<S: TokenStore> TokenManager<S> {
             match store.claim(key, &self.inner.owner, cfg.lease).await? {
                 Claim::Missing => return Err(ManagerError::NotFound),
                 Claim::Busy { until_ms } => {
-                    Counters::bump(&self.inner.counters.busy_waits);
                     let now = now_ms();
+                    // Another owner is refreshing. A token still valid for the leeway
+                    // is what the caller asked for; the background refresher does
+                    // not wait for another owner at all.
+                    if let Some(t) = entry.fresh(now, leeway) {
+                        return Ok(t);
+                    }
+                    if !wait_busy {
+                        return Err(ManagerError::Busy);
+                    }
+                    Counters::bump(&self.inner.counters.busy_waits);
                     if now >= deadline {
-                        return entry.fresh(now, leeway).ok_or(ManagerError::Busy);
+                        return Err(ManagerError::Busy);
                     }
                     // Poll for the other owner's commit, at most until its lease ends.
                     sleep_ms((until_ms - now).clamp(5, 50)).await;
@@ -449,7 +496,7 @@ impl<S: TokenStore> TokenManager<S> {
         let mut expires_ms = stored.expires_ms;
         for slot in slots {
             let start = now_ms();
-            match self.exchange(settings, &updated, slot).await {
+            match self.exchange(settings, &updated, slot, start).await {
                 Ok(Ok(next)) => {
                     if slot == main {
                         expires_ms =
@@ -545,6 +592,7 @@ impl<S: TokenStore> TokenManager<S> {
         settings: &ProviderSettings,
         tokens: &StoredTokenSet,
         slot: Slot,
+        start_ms: i64,
     ) -> Result<Result<StoredTokenSet, Refusal>, ManagerError> {
         let endpoint = Endpoint::parse(&settings.token_url)
             .map_err(|_| ManagerError::Refused("invalid token URL".into()))?;
@@ -563,7 +611,9 @@ impl<S: TokenStore> TokenManager<S> {
         if settings.kind == ProviderKind::Pinterest && settings.continuous_refresh {
             req = req.continuous_refresh(true);
         }
-        let now_s = u64::try_from(now_ms() / 1000).unwrap_or(0);
+        // The same `now` as the caller's `start_ms`, so the precise expiry it derives
+        // from the token set's seconds cannot be off by a second tick.
+        let now_s = u64::try_from(start_ms / 1000).unwrap_or(0);
         let answer = tokio::time::timeout(
             self.inner.config.exchange_timeout,
             self.inner.client.exchange_with(&req, |o| match o {

@@ -134,8 +134,7 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         .await?,
         claim: p(format!(
             "UPDATE picoauth_installations SET lease_owner = $1, lease_until_ms = {DB_NOW} + $2
-             WHERE key = $3 AND (lease_owner IS NULL OR lease_owner = $1
-                                 OR lease_until_ms <= {DB_NOW})
+             WHERE key = $3 AND (lease_owner IS NULL OR lease_until_ms <= {DB_NOW})
              RETURNING {COLUMNS}"
         ))
         .await?,

@@ -260,8 +260,7 @@ impl TokenStore for SqliteStore {
                 .query_row(
                     &format!(
                         "UPDATE picoauth_installations SET lease_owner = ?1, lease_until_ms = ?2
-                         WHERE key = ?3 AND (lease_owner IS NULL OR lease_owner = ?1
-                                             OR lease_until_ms <= ?4)
+                         WHERE key = ?3 AND (lease_owner IS NULL OR lease_until_ms <= ?4)
                          RETURNING {COLUMNS}"
                     ),
                     params![owner, now.saturating_add(lease_ms), key, now],

@@ -139,7 +139,8 @@ pub trait TokenStore: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<InstallationKey>, StoreError>> + Send;
 
-    /// Takes the lease on `key` for `lease` if no live lease is held by another owner.
+    /// Takes the lease on `key` for `lease` if no live lease is held (by anyone: the
+    /// same owner's second claim is refused too, so it cannot refresh twice at once).
     fn claim(
         &self,
         key: &InstallationKey,

@@ -1,0 +1,186 @@
+//! A private PostgreSQL cluster for a test: `initdb` and `pg_ctl` in a temporary
+//! directory, listening only on a Unix socket in that directory (no TCP port), run as
+//! the `postgres` user when the test runs as root (PostgreSQL refuses root), stopped
+//! and deleted on every path (`Drop`).
+//!
+//! The binaries are looked up in `PICOAUTH_PG_BIN`, then Debian's
+//! `/usr/lib/postgresql/<version>/bin`, then `PATH`. A missing binary is a clear
+//! panic: CI installs Debian's `postgresql` package.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub(crate) struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+}
+
+fn find_bin() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("PICOAUTH_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    let out = Command::new("pg_config").arg("--bindir").output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let bin = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+            if bin.join("initdb").exists() {
+                return Ok(bin);
+            }
+            Err(format!("pg_config --bindir gave {bin:?} without initdb"))
+        }
+        _ => Err(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's \
+                  `postgresql` package (it puts them in /usr/lib/postgresql/<version>/bin) \
+                  or set PICOAUTH_PG_BIN"
+                .into(),
+        ),
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+impl Cluster {
+    /// Creates and starts a cluster; panics with a clear message when PostgreSQL is
+    /// not installed.
+    pub(crate) fn start() -> Self {
+        let bin = find_bin().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::Builder::new()
+            .prefix("picoauth-pg-")
+            .tempdir()
+            .unwrap();
+        let as_postgres = is_root();
+        if as_postgres {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(dir.path())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(
+                ok,
+                "chown of the cluster directory to `postgres` failed (no such user?)"
+            );
+        }
+        let c = Self {
+            dir,
+            bin,
+            as_postgres,
+        };
+        let data = c.data();
+        c.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-k {} -c listen_addresses='' -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            c.dir.path().display()
+        );
+        let log = c.dir.path().join("server.log");
+        c.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        c
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let out = cmd
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The connection string (Unix socket in the cluster's directory).
+    pub(crate) fn conninfo(&self) -> String {
+        format!(
+            "host={} port=5432 user=postgres dbname=postgres",
+            self.dir.path().display()
+        )
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data();
+        let exe = self.bin.join("pg_ctl");
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let _ = cmd
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+        // The TempDir removes the directory after this.
+    }
+}
