@@ -39,7 +39,7 @@ async fn fresh<S: TokenStore + Clone>(name: &str, store: S, p: &LocalProvider) {
     let n = 1_000_000u32;
     let t = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(m.access_token(&key).await.unwrap());
+        core::hint::black_box(m.access_token(&key).await.unwrap());
     }
     let per = t.elapsed() / n;
     println!(
