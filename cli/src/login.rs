@@ -379,7 +379,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 )
             })
             .map_err(|e| failure(e.to_string()))?;
-        let code = print_outcome(&outcome, args.show_secrets, out);
+        let code = print_outcome(&outcome, args.show_secrets, out, err);
         return match saved {
             Some(Ok(key)) => {
                 let _ = writeln!(err, "picoauth: saved installation {key}");
