@@ -66,6 +66,8 @@ mod der;
 mod error;
 mod exchange;
 mod fmt;
+#[cfg(feature = "persist")]
+pub mod persist;
 pub mod rsa;
 pub mod signature;
 pub mod verifier;
