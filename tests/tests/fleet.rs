@@ -221,15 +221,16 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     // Exact: each token was live at the provider at the moment it was returned.
     let mut stale = Vec::new();
     for (t, at) in reports.iter().flat_map(|r| &r.handed) {
-        let live = p.lp.access_token_expires_at(t).is_some_and(|exp| {
+        // How long after its expiry (ms) it was returned; `None`: an unknown token.
+        let late = p.lp.access_token_expires_at(t).map(|exp| {
             let exp = exp
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis();
-            u128::try_from(*at).unwrap() < exp
+            *at - i64::try_from(exp).unwrap()
         });
-        if !live {
-            stale.push(*at);
+        if late.is_none_or(|l| l >= 0) {
+            stale.push(late);
         }
     }
     let stored = rt.block_on(store.list()).unwrap();
@@ -289,7 +290,10 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
             r.calls, r.refreshes, r.busy_waits, r.cache_hits, r.failures
         );
     }
-    assert!(stale.is_empty(), "{summary}");
+    assert!(
+        stale.is_empty(),
+        "{summary}\nreturned this many ms after expiry (None: unknown token): {stale:?}"
+    );
     assert!(broken.is_empty(), "{summary}\n{broken:#?}");
     for r in &reports {
         assert!(r.first_errors.is_empty(), "{:?}", r.first_errors);
