@@ -1,6 +1,8 @@
-//! Power loss at every write: a NOR-flash double cuts power after the N-th word
+//! Power loss at every write: a NOR-flash double cuts power at the N-th word
 //! write or page erase of a sequence of refresh-and-persist steps, for every N from
-//! 0 to past the last write; the flash is then "rebooted" (the map reopened on the
+//! 0 to past the last write, in three ways (the N-th operation does not happen; it
+//! happens but is reported failed; it is torn: half a word programmed, half a page
+//! erased); the flash is then "rebooted" (the map reopened on the
 //! same bytes) and must hold the complete old or the complete new token set.
 //! Also measures flash wear per refresh.
 //!
@@ -46,6 +48,9 @@ struct CutFlash {
     /// Whether the operation during which power is cut still lands (the cell was
     /// programmed, the driver never reported success) or not.
     lands: bool,
+    /// Whether the operation during which power is cut is torn: an erase resets only
+    /// the first half of the page, a word write programs only its first half.
+    torn: bool,
     off: bool,
     words_written: usize,
     erases: usize,
@@ -58,6 +63,7 @@ impl CutFlash {
             mem,
             budget,
             lands: false,
+            torn: false,
             off: false,
             words_written: 0,
             erases: 0,
@@ -90,6 +96,11 @@ impl CutFlash {
     fn lands_now(&mut self) -> bool {
         core::mem::take(&mut self.lands)
     }
+
+    /// True exactly once: for the operation during which a tearing cut happens.
+    fn tears_now(&mut self) -> bool {
+        core::mem::take(&mut self.torn)
+    }
 }
 
 impl ErrorType for CutFlash {
@@ -120,7 +131,9 @@ impl NorFlash for CutFlash {
     async fn erase(&mut self, from: u32, to: u32) -> Result<(), PowerOff> {
         for page in (from as usize..to as usize).step_by(PAGE) {
             let on = self.spend();
-            if on || self.lands_now() {
+            if !on && self.tears_now() {
+                self.mem[page..page + PAGE / 2].fill(0xFF);
+            } else if on || self.lands_now() {
                 self.mem[page..page + PAGE].fill(0xFF);
                 self.erases += 1;
             }
@@ -136,10 +149,16 @@ impl NorFlash for CutFlash {
         assert_eq!(bytes.len() % WORD, 0, "partial-word write");
         for (i, word) in bytes.chunks(WORD).enumerate() {
             let on = self.spend();
+            let o = offset as usize + i * WORD;
+            if !on && self.tears_now() {
+                for (c, w) in self.mem[o..o + WORD / 2].iter_mut().zip(word) {
+                    *c &= *w;
+                }
+                return Err(PowerOff);
+            }
             if !on && !self.lands_now() {
                 return Err(PowerOff);
             }
-            let o = offset as usize + i * WORD;
             let cell = &mut self.mem[o..o + WORD];
             if cell.iter().any(|&b| b != 0xFF) {
                 self.double_writes += 1;
@@ -208,9 +227,10 @@ fn provisioned() -> (Vec<u8>, Vec<Set>) {
 
 /// Runs the refreshes on `mem` with power cut after `budget` operations. Returns the
 /// flash, the number of refreshes that completed, and the double's counters.
-fn refresh_run(mem: Vec<u8>, start: &Set, budget: Option<usize>, lands: bool) -> (CutFlash, usize) {
+fn refresh_run(mem: Vec<u8>, start: &Set, budget: Option<usize>, mode: u8) -> (CutFlash, usize) {
     let mut flash = CutFlash::new(mem, budget);
-    flash.lands = lands;
+    flash.lands = mode == 1;
+    flash.torn = mode == 2;
     let mut store = TokenStore::new(flash, range()).unwrap();
     let mut set = start.clone();
     let mut buf = [0u8; BUF];
@@ -240,7 +260,7 @@ fn refresh_run(mem: Vec<u8>, start: &Set, budget: Option<usize>, lands: bool) ->
 #[test]
 fn power_cut_at_every_write_leaves_old_or_new() {
     let (mem0, sets) = provisioned();
-    let (full, done) = refresh_run(mem0.clone(), &sets[0], None, false);
+    let (full, done) = refresh_run(mem0.clone(), &sets[0], None, 0);
     assert_eq!(done, REFRESHES);
     let total = full.words_written + full.erases;
     assert!(
@@ -250,23 +270,23 @@ fn power_cut_at_every_write_leaves_old_or_new() {
     assert_eq!(full.double_writes, 0);
 
     let (mut old, mut new, mut points) = (0usize, 0usize, 0usize);
-    for (n, lands) in (0..=total).flat_map(|n| [(n, false), (n, true)]) {
+    for (n, mode) in (0..=total).flat_map(|n| [(n, 0), (n, 1), (n, 2)]) {
         points += 1;
-        let (cut, done) = refresh_run(mem0.clone(), &sets[0], Some(n), lands);
+        let (cut, done) = refresh_run(mem0.clone(), &sets[0], Some(n), mode);
         assert!(n == total || cut.off, "cut {n} never happened");
         // Reboot: the same bytes, power back.
         let mut store = TokenStore::new(CutFlash::new(cut.mem, None), range()).unwrap();
         let mut buf = [0u8; BUF];
         let got: Set = block_on(store.load(&mut buf))
-            .unwrap_or_else(|e| panic!("cut {n}: load failed: {e}"))
-            .unwrap_or_else(|| panic!("cut {n}: token set missing"));
+            .unwrap_or_else(|e| panic!("cut {n} mode {mode}: load failed: {e}"))
+            .unwrap_or_else(|| panic!("cut {n} mode {mode}: token set missing"));
         // `done` refreshes completed; the one in flight may or may not have landed.
         if got == sets[done] {
             old += 1;
         } else if done < REFRESHES && got == sets[done + 1] {
             new += 1;
         } else {
-            panic!("cut {n}: read back neither the old nor the new set");
+            panic!("cut {n} mode {mode}: read back neither the old nor the new set");
         }
         // The map is usable after the reboot: another refresh persists.
         let mut set = got;
@@ -275,13 +295,13 @@ fn power_cut_at_every_write_leaves_old_or_new() {
             block_on(store.apply_refresh(&mut set, t, 9_000, Slot::Main, &mut buf))
                 .map(|c| c.access_token.expose().to_owned())
         })
-        .unwrap_or_else(|e| panic!("cut {n}: refresh after reboot failed: {e}"));
+        .unwrap_or_else(|e| panic!("cut {n} mode {mode}: refresh after reboot failed: {e}"));
         assert!(access.starts_with("pina_0500_"));
         let reread: Set = block_on(store.load(&mut buf)).unwrap().unwrap();
         assert!(reread == set, "cut {n}: refresh after reboot not read back");
     }
     println!(
-        "power_loss: {points} interruption points (cut before or during each of the {total} operations \
+        "power_loss: {points} interruption points (cut before, after or tearing each of the {total} operations \
          ({} word writes + {} page erases over {REFRESHES} refreshes) and after the last); \
          read back the old set {old} times, the new set {new} times",
         full.words_written,
