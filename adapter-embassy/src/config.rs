@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use embassy_time::Duration;
 use embedded_tls::MaxFragmentLength;
 use pki_types::TrustAnchor;
+use zeroize::Zeroize as _;
 
 /// The size of embedded-tls's read buffer for full TLS records: 2^14 bytes of plaintext
 /// plus 256 bytes of record overhead. A server that does not honour
@@ -137,13 +138,27 @@ pub struct Buffers<'a> {
 
 /// All buffers of one exchange at the recommended sizes: 28,928 bytes. Put it in a
 /// `static` (`static_cell::StaticCell`), not on a task's stack.
-#[derive(Debug)]
+///
+/// `Debug` shows only the sizes: the buffers hold requests and tokens. Call
+/// [`wipe`](Self::wipe) once an outcome is no longer needed.
 pub struct Storage {
     tcp_rx: [u8; TCP_RX_BUF_LEN],
     tcp_tx: [u8; TCP_TX_BUF_LEN],
     tls_read: [u8; TLS_READ_BUF_LEN],
     tls_write: [u8; TLS_WRITE_BUF_LEN],
     exchange: [u8; EXCHANGE_BUF_LEN],
+}
+
+impl core::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Storage")
+            .field("tcp_rx", &self.tcp_rx.len())
+            .field("tcp_tx", &self.tcp_tx.len())
+            .field("tls_read", &self.tls_read.len())
+            .field("tls_write", &self.tls_write.len())
+            .field("exchange", &self.exchange.len())
+            .finish()
+    }
 }
 
 impl Storage {
@@ -173,6 +188,16 @@ impl Storage {
             },
             &mut self.exchange,
         )
+    }
+
+    /// Overwrites every buffer with zeros (volatile writes): the request, the TLS
+    /// records and the response with its tokens.
+    pub fn wipe(&mut self) {
+        self.tcp_rx.zeroize();
+        self.tcp_tx.zeroize();
+        self.tls_read.zeroize();
+        self.tls_write.zeroize();
+        self.exchange.zeroize();
     }
 }
 
@@ -216,5 +241,27 @@ mod tests {
         for d in [t.dns, t.connect, t.handshake, t.read, t.close] {
             assert!(d > Duration::from_secs(0) && d <= Duration::from_secs(20));
         }
+    }
+}
+
+#[cfg(test)]
+mod storage_tests {
+    extern crate std;
+    use super::*;
+
+    #[test]
+    fn storage_debug_shows_sizes_only_and_wipe_clears_every_buffer() {
+        let mut s = Storage::new();
+        {
+            let (b, ex) = s.split();
+            b.tls_write[..6].copy_from_slice(b"SECRET");
+            ex[..6].copy_from_slice(b"SECRET");
+        }
+        let d = std::format!("{s:?}");
+        assert!(!d.contains("83, 69, 67"), "{d}");
+        assert!(d.contains("exchange"), "{d}");
+        s.wipe();
+        let (b, ex) = s.split();
+        assert!(b.tls_write.iter().chain(ex.iter()).all(|&x| x == 0));
     }
 }

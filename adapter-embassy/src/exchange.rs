@@ -16,6 +16,7 @@ use crate::config::{Buffers, Config, UnixClock};
 use crate::error::{CertificateError, Error, IoError, Stage};
 use crate::fmt::{debug, warning};
 use crate::verifier::Verifier;
+use zeroize::Zeroize as _;
 
 /// Runs one token exchange with the provider of `req`: DNS lookup of its host, a TCP
 /// connection from `buffers`, a TLS 1.3 handshake that verifies the server against
@@ -71,11 +72,15 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
         host,
         req,
         config,
-        (tls_read, tls_write),
+        (&mut *tls_read, &mut *tls_write),
         rng,
         buf,
     )
     .await;
+    // The TLS buffers held the request in plaintext (client credentials, code,
+    // verifier, refresh token) and the decrypted response (tokens): wipe them.
+    tls_read.zeroize();
+    tls_write.zeroize();
     match &result {
         Ok(_) => socket.close(),
         Err(_e) => {
