@@ -71,12 +71,16 @@ fn kill_config() -> ManagerConfig {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Report {
     calls: u64,
-    /// Introspection said "not live" within the leeway of the hand-out.
+    /// Introspection said "not live" within the leeway of the call's start.
     dead: u64,
     /// Introspection said "not live", but answered after the leeway had passed (a
     /// loaded machine): decided by the exact check on `handed` instead.
     late: u64,
-    /// Every token handed out, with the wall-clock time (Unix ms) it was returned.
+    /// Every token handed out, with the wall-clock time (Unix ms) `access_token` was
+    /// called: the token was returned later than that, so the manager's promise (valid
+    /// for at least the leeway when returned) implies it is valid for the leeway from
+    /// this time. Measured before the call, so a task resumed late on a loaded machine
+    /// cannot make a good token look stale.
     handed: Vec<(String, i64)>,
     errors: u64,
     first_errors: Vec<String>,
@@ -218,7 +222,9 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     let provider_refreshes: u64 = (0..INSTALLATIONS)
         .map(|n| p.lp.refresh_count(&label(n)))
         .sum();
-    // Exact: each token was live at the provider at the moment it was returned.
+    // Exact: the provider's own expiry of each token is at least the leeway after the
+    // moment `access_token` was called (the manager promises the leeway at the moment it
+    // returns, which is later): so every token was live when returned.
     let mut stale = Vec::new();
     for (t, at) in reports.iter().flat_map(|r| &r.handed) {
         // How long after its expiry (ms) it was returned; `None`: an unknown token.
@@ -227,7 +233,7 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis();
-            *at - i64::try_from(exp).unwrap()
+            *at + i64::try_from(config().leeway.as_millis()).unwrap() - i64::try_from(exp).unwrap()
         });
         if late.is_none_or(|l| l >= 0) {
             stale.push(late);
@@ -263,7 +269,7 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     }
     let summary = format!(
         "fleet ({}): {PROCESSES} processes x {TASKS} tasks, {INSTALLATIONS} installations, \
-         {}-s tokens, {:.1} s: {} access_token calls, {} not live when returned, {} dead at \
+         {}-s tokens, {:.1} s: {} access_token calls, {} valid for less than the leeway, {} dead at \
          introspection within the leeway ({} more answered late), {} errors, {} refreshes \
          (provider {provider_refreshes}, per installation {fewest}..={most}, closest two \
          refreshes of one installation {:?} apart), {} needs_reauthorization, {} lease lost, \
@@ -292,7 +298,7 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     }
     assert!(
         stale.is_empty(),
-        "{summary}\nreturned this many ms after expiry (None: unknown token): {stale:?}"
+        "{summary}\nvalid for less than the leeway by this many ms (None: unknown token): {stale:?}"
     );
     assert!(broken.is_empty(), "{summary}\n{broken:#?}");
     for r in &reports {
@@ -443,9 +449,9 @@ async fn child<S: TokenStore + Clone>(store: S, mode: &str) -> Report {
                             x ^= x << 17;
                             let n = usize::try_from(x % INSTALLATIONS as u64).unwrap();
                             let key = InstallationKey::caller(&label(n)).unwrap();
+                            let handed = now_ms();
                             match m.access_token(&key).await {
                                 Ok(t) => {
-                                    let handed = now_ms();
                                     r.calls += 1;
                                     r.handed.push((t.expose().to_owned(), handed));
                                     if !support::live_at_provider(&client, &base, t.expose()).await
@@ -492,10 +498,11 @@ async fn child<S: TokenStore + Clone>(store: S, mode: &str) -> Report {
         }
         _ => {
             let key = InstallationKey::caller(&std::env::var("FLEET_KEY").unwrap()).unwrap();
+            let asked = now_ms();
             match m.access_token(&key).await {
                 Ok(t) => {
                     report.calls = 1;
-                    report.handed.push((t.expose().to_owned(), now_ms()));
+                    report.handed.push((t.expose().to_owned(), asked));
                     if !check(t.expose()).await {
                         report.dead = 1;
                     }
