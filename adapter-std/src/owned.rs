@@ -624,6 +624,33 @@ fn extensions(
     }
 }
 
+/// `fields` of the known object `name` of `parent`, with the members the provider model
+/// does not name added verbatim (a field Slack adds inside `authed_user`, say).
+fn with_unknown(
+    mut fields: Fields,
+    parent: &picoauth::json::lexer::Object<'_>,
+    name: &str,
+    budget: &mut Budget,
+) -> Fields {
+    if let Some(picoauth::json::lexer::Value::Object(o)) = parent.get(name) {
+        if name.contains("webhook") {
+            // Every member of a webhook object goes through the webhook redaction rule.
+            for (k, v) in o.members() {
+                let k = decode(k);
+                if fields.get(&k).is_some() || !budget.take() {
+                    continue;
+                }
+                if let Some(v) = value_field(&k, v, true, budget) {
+                    fields.0.push((k, v));
+                }
+            }
+        } else {
+            extensions(&mut fields, &o, &[], budget);
+        }
+    }
+    fields
+}
+
 /// Slack's `response_metadata` without its `warnings` (merged into `warnings`), when
 /// anything else is in it.
 fn slack_metadata(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, budget: &mut Budget) {
@@ -640,155 +667,158 @@ fn slack_metadata(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, budget:
 
 fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
     let mut f = Fields::default();
-    let set = match t {
-        Token::SlackV2(t) => {
-            f.bool("ok", Some(true));
-            f.secret("access_token", t.access_token.map(|a| a.expose()));
-            f.str("token_type", t.token_type);
-            f.str("scope", t.scope);
-            f.str("bot_user_id", t.bot_user_id);
-            f.str("app_id", t.app_id);
-            f.object("team", t.team.map(|x| team_fields(x.id, x.name)));
-            f.object(
-                "enterprise",
-                t.enterprise.map(|x| team_fields(x.id, x.name)),
-            );
-            f.bool("is_enterprise_install", t.is_enterprise_install);
-            let user = t.authed_user.map(|u| {
-                let mut uf = Fields::default();
-                uf.str("id", u.id);
-                uf.str("scope", u.scope);
-                uf.secret("access_token", u.access_token.map(|a| a.expose()));
-                uf.str("token_type", u.token_type);
-                uf.secret("refresh_token", u.refresh_token.map(|a| a.expose()));
-                uf.int("expires_in", u.expires_in);
-                f.object("authed_user", Some(uf));
-                Box::new(
-                    TokenSet {
-                        access_token: secret_of(u.access_token.map(|a| a.expose())),
-                        token_type: string_of(u.token_type),
-                        refresh_token: secret_of(u.refresh_token.map(|a| a.expose())),
-                        expires_in: u.expires_in,
-                        scope: string_of(u.scope),
-                        ..TokenSet::default()
-                    }
-                    .with_expiry(),
-                )
-            });
-            f.object(
-                "incoming_webhook",
-                t.incoming_webhook.as_ref().map(webhook_fields),
-            );
-            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
-            f.int("expires_in", t.expires_in);
-            warnings_field(&mut f, &t.warnings);
-            extensions(&mut f, &t.object, SLACK_MERGED, budget);
-            slack_metadata(&mut f, &t.object, budget);
-            TokenSet {
-                access_token: secret_of(t.access_token.map(|a| a.expose())),
-                token_type: string_of(t.token_type),
-                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                expires_in: t.expires_in,
-                scope: string_of(t.scope),
-                user,
-                ..TokenSet::default()
+    let set =
+        match t {
+            Token::SlackV2(t) => {
+                f.bool("ok", Some(true));
+                f.secret("access_token", t.access_token.map(|a| a.expose()));
+                f.str("token_type", t.token_type);
+                f.str("scope", t.scope);
+                f.str("bot_user_id", t.bot_user_id);
+                f.str("app_id", t.app_id);
+                let team = t
+                    .team
+                    .map(|x| with_unknown(team_fields(x.id, x.name), &t.object, "team", budget));
+                f.object("team", team);
+                let enterprise = t.enterprise.map(|x| {
+                    with_unknown(team_fields(x.id, x.name), &t.object, "enterprise", budget)
+                });
+                f.object("enterprise", enterprise);
+                f.bool("is_enterprise_install", t.is_enterprise_install);
+                let user = t.authed_user.map(|u| {
+                    let mut uf = Fields::default();
+                    uf.str("id", u.id);
+                    uf.str("scope", u.scope);
+                    uf.secret("access_token", u.access_token.map(|a| a.expose()));
+                    uf.str("token_type", u.token_type);
+                    uf.secret("refresh_token", u.refresh_token.map(|a| a.expose()));
+                    uf.int("expires_in", u.expires_in);
+                    let uf = with_unknown(uf, &t.object, "authed_user", budget);
+                    f.object("authed_user", Some(uf));
+                    Box::new(
+                        TokenSet {
+                            access_token: secret_of(u.access_token.map(|a| a.expose())),
+                            token_type: string_of(u.token_type),
+                            refresh_token: secret_of(u.refresh_token.map(|a| a.expose())),
+                            expires_in: u.expires_in,
+                            scope: string_of(u.scope),
+                            ..TokenSet::default()
+                        }
+                        .with_expiry(),
+                    )
+                });
+                let webhook = t.incoming_webhook.as_ref().map(|w| {
+                    with_unknown(webhook_fields(w), &t.object, "incoming_webhook", budget)
+                });
+                f.object("incoming_webhook", webhook);
+                f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+                f.int("expires_in", t.expires_in);
+                warnings_field(&mut f, &t.warnings);
+                extensions(&mut f, &t.object, SLACK_MERGED, budget);
+                slack_metadata(&mut f, &t.object, budget);
+                TokenSet {
+                    access_token: secret_of(t.access_token.map(|a| a.expose())),
+                    token_type: string_of(t.token_type),
+                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                    expires_in: t.expires_in,
+                    scope: string_of(t.scope),
+                    user,
+                    ..TokenSet::default()
+                }
             }
-        }
-        Token::SlackV1(t) => {
-            f.secret("access_token", Some(t.access_token.expose()));
-            f.str("scope", t.scope);
-            f.str("user_id", t.user_id);
-            f.str("team_id", t.team_id);
-            f.str("team_name", t.team_name);
-            f.str("enterprise_id", t.enterprise_id);
-            f.object(
-                "incoming_webhook",
-                t.incoming_webhook.as_ref().map(webhook_fields),
-            );
-            f.object(
-                "bot",
-                t.bot.map(|b| {
+            Token::SlackV1(t) => {
+                f.secret("access_token", Some(t.access_token.expose()));
+                f.str("scope", t.scope);
+                f.str("user_id", t.user_id);
+                f.str("team_id", t.team_id);
+                f.str("team_name", t.team_name);
+                f.str("enterprise_id", t.enterprise_id);
+                let webhook = t.incoming_webhook.as_ref().map(|w| {
+                    with_unknown(webhook_fields(w), &t.object, "incoming_webhook", budget)
+                });
+                f.object("incoming_webhook", webhook);
+                let bot = t.bot.map(|b| {
                     let mut bf = Fields::default();
                     bf.str("bot_user_id", b.bot_user_id);
                     bf.secret("bot_access_token", b.bot_access_token.map(|a| a.expose()));
-                    bf
-                }),
-            );
-            f.str("token_type", t.token_type);
-            f.int("expires_in", t.expires_in);
-            warnings_field(&mut f, &t.warnings);
-            extensions(&mut f, &t.object, SLACK_MERGED, budget);
-            slack_metadata(&mut f, &t.object, budget);
-            TokenSet {
-                access_token: secret_of(Some(t.access_token.expose())),
-                token_type: string_of(t.token_type),
-                expires_in: t.expires_in,
-                scope: string_of(t.scope),
-                ..TokenSet::default()
+                    with_unknown(bf, &t.object, "bot", budget)
+                });
+                f.object("bot", bot);
+                f.str("token_type", t.token_type);
+                f.int("expires_in", t.expires_in);
+                warnings_field(&mut f, &t.warnings);
+                extensions(&mut f, &t.object, SLACK_MERGED, budget);
+                slack_metadata(&mut f, &t.object, budget);
+                TokenSet {
+                    access_token: secret_of(Some(t.access_token.expose())),
+                    token_type: string_of(t.token_type),
+                    expires_in: t.expires_in,
+                    scope: string_of(t.scope),
+                    ..TokenSet::default()
+                }
             }
-        }
-        Token::Pinterest(t) => {
-            f.secret("access_token", Some(t.access_token.expose()));
-            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
-            f.str("response_type", t.response_type);
-            f.str("token_type", t.token_type);
-            f.int("expires_in", t.expires_in);
-            f.int("refresh_token_expires_in", t.refresh_token_expires_in);
-            f.int("refresh_token_expires_at", t.refresh_token_expires_at);
-            f.str("scope", t.scope);
-            extensions(&mut f, &t.object, &[], budget);
-            let refresh_at = t.refresh_token_expires_at.or_else(|| {
-                t.refresh_token_expires_in
-                    .map(|e| now_unix().saturating_add(e))
-            });
-            TokenSet {
-                access_token: secret_of(Some(t.access_token.expose())),
-                token_type: string_of(t.token_type),
-                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                expires_in: t.expires_in,
-                scope: string_of(t.scope),
-                refresh_token_expires_at: refresh_at,
-                ..TokenSet::default()
+            Token::Pinterest(t) => {
+                f.secret("access_token", Some(t.access_token.expose()));
+                f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+                f.str("response_type", t.response_type);
+                f.str("token_type", t.token_type);
+                f.int("expires_in", t.expires_in);
+                f.int("refresh_token_expires_in", t.refresh_token_expires_in);
+                f.int("refresh_token_expires_at", t.refresh_token_expires_at);
+                f.str("scope", t.scope);
+                extensions(&mut f, &t.object, &[], budget);
+                let refresh_at = t.refresh_token_expires_at.or_else(|| {
+                    t.refresh_token_expires_in
+                        .map(|e| now_unix().saturating_add(e))
+                });
+                TokenSet {
+                    access_token: secret_of(Some(t.access_token.expose())),
+                    token_type: string_of(t.token_type),
+                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                    expires_in: t.expires_in,
+                    scope: string_of(t.scope),
+                    refresh_token_expires_at: refresh_at,
+                    ..TokenSet::default()
+                }
             }
-        }
-        Token::Rfc6749(t) => {
-            use picoauth::json::rfc6749::TokenType;
-            let token_type = match t.token_type {
-                TokenType::Bearer => "Bearer".to_owned(),
-                TokenType::Other(s) => decode(s),
-                _ => String::new(),
-            };
-            f.secret("access_token", Some(t.access_token.expose()));
-            f.push("token_type", Field::Str(token_type.clone()));
-            f.int("expires_in", t.expires_in);
-            f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
-            f.str("scope", t.scope);
-            f.secret("id_token", t.id_token.map(|a| a.expose()));
-            extensions(
-                &mut f,
-                &t.object,
-                &[
-                    "access_token",
-                    "token_type",
-                    "expires_in",
-                    "refresh_token",
-                    "scope",
-                    "id_token",
-                ],
-                budget,
-            );
-            TokenSet {
-                access_token: secret_of(Some(t.access_token.expose())),
-                token_type: Some(token_type),
-                refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                expires_in: t.expires_in,
-                scope: string_of(t.scope),
-                id_token: secret_of(t.id_token.map(|a| a.expose())),
-                ..TokenSet::default()
+            Token::Rfc6749(t) => {
+                use picoauth::json::rfc6749::TokenType;
+                let token_type = match t.token_type {
+                    TokenType::Bearer => "Bearer".to_owned(),
+                    TokenType::Other(s) => decode(s),
+                    _ => String::new(),
+                };
+                f.secret("access_token", Some(t.access_token.expose()));
+                f.push("token_type", Field::Str(token_type.clone()));
+                f.int("expires_in", t.expires_in);
+                f.secret("refresh_token", t.refresh_token.map(|a| a.expose()));
+                f.str("scope", t.scope);
+                f.secret("id_token", t.id_token.map(|a| a.expose()));
+                extensions(
+                    &mut f,
+                    &t.object,
+                    &[
+                        "access_token",
+                        "token_type",
+                        "expires_in",
+                        "refresh_token",
+                        "scope",
+                        "id_token",
+                    ],
+                    budget,
+                );
+                TokenSet {
+                    access_token: secret_of(Some(t.access_token.expose())),
+                    token_type: Some(token_type),
+                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
+                    expires_in: t.expires_in,
+                    scope: string_of(t.scope),
+                    id_token: secret_of(t.id_token.map(|a| a.expose())),
+                    ..TokenSet::default()
+                }
             }
-        }
-        _ => TokenSet::default(),
-    };
+            _ => TokenSet::default(),
+        };
     (set, f)
 }
 
@@ -842,6 +872,27 @@ mod tests {
         "userrefreshsecretvalue",
         "XXXXSECRETXXXX",
     ];
+
+    #[test]
+    fn unknown_members_inside_known_objects_are_printed_and_redacted_by_name() {
+        let body = br##"{"ok":true,"access_token":"xoxb-1","token_type":"bot","team":{"id":"T1","name":"n","domain":"acme"},"enterprise":null,"authed_user":{"id":"U1","new_field":"x","id_token":"USERIDTOKENSECRET"},"incoming_webhook":{"url":"https://hooks.example/HOOKSECRET","channel":"#c"}}"##;
+        let o = parse_body(ProviderKind::SlackV2, 200, body).unwrap();
+        let json = o.to_json(false);
+        assert_eq!(json["fields"]["team"]["domain"], "acme", "{json}");
+        assert_eq!(json["fields"]["authed_user"]["new_field"], "x", "{json}");
+        assert_eq!(json["fields"]["incoming_webhook"]["channel"], "#c", "{json}");
+        let text = json.to_string();
+        for s in ["USERIDTOKENSECRET", "HOOKSECRET"] {
+            assert!(!text.contains(s), "{s} leaks: {text}");
+        }
+        assert!(o.to_json(true).to_string().contains("USERIDTOKENSECRET"));
+
+        let v1 = br#"{"access_token":"xoxp-1","scope":"read","bot":{"bot_user_id":"B1","bot_access_token":"xoxb-BOTSECRET","bot_extra":"y"}}"#;
+        let o = parse_body(ProviderKind::SlackV1, 200, v1).unwrap();
+        let json = o.to_json(false);
+        assert_eq!(json["fields"]["bot"]["bot_extra"], "y", "{json}");
+        assert!(!json.to_string().contains("BOTSECRET"));
+    }
 
     #[test]
     fn debug_and_json_never_show_secrets_unless_asked() {
