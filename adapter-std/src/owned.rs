@@ -880,7 +880,10 @@ mod tests {
         let json = o.to_json(false);
         assert_eq!(json["fields"]["team"]["domain"], "acme", "{json}");
         assert_eq!(json["fields"]["authed_user"]["new_field"], "x", "{json}");
-        assert_eq!(json["fields"]["incoming_webhook"]["channel"], "#c", "{json}");
+        assert_eq!(
+            json["fields"]["incoming_webhook"]["channel"], "#c",
+            "{json}"
+        );
         let text = json.to_string();
         for s in ["USERIDTOKENSECRET", "HOOKSECRET"] {
             assert!(!text.contains(s), "{s} leaks: {text}");

@@ -50,6 +50,15 @@ pub struct Cli {
 enum Command {
     /// Run real HTTPS exchanges against the built-in local provider (offline).
     Demo,
+    /// Start the install web app ("Add to Slack", "Connect Pinterest", installations
+    /// kept alive) against the built-in provider, and print the URL to open. The app
+    /// listens on `PICOAUTH_APP_LISTEN` (default 127.0.0.1:3000) and stores
+    /// installations in `PICOAUTH_STORE_URL` (default `sqlite:picoauth-install-app.db`).
+    App {
+        /// How long the built-in provider's access tokens live, in seconds (at least 2).
+        #[arg(long, default_value_t = 30)]
+        token_lifetime: u64,
+    },
     /// Print the exact HTTP request that would be sent.
     Request {
         #[command(flatten)]
@@ -422,6 +431,11 @@ where
     };
     match cli.command {
         Command::Demo => crate::demo::run(out, err),
+        Command::App { token_lifetime } => picoauth_install_app::launcher::run_command(&[
+            "--local".to_owned(),
+            "--token-lifetime".to_owned(),
+            token_lifetime.to_string(),
+        ]),
         Command::Login(args) => crate::login::run(args, out, err),
         #[cfg(any(feature = "sqlite", feature = "postgres"))]
         Command::Tokens(cmd) => crate::tokens::run(cmd, out, err),

@@ -1206,3 +1206,78 @@ fn i18_8_a_dripping_client_cannot_stretch_the_timeout() {
     assert!(took < Duration::from_secs(6), "{took:?}");
     drop(drip);
 }
+
+/// `picoauth app` starts the install app against the built-in provider and prints the
+/// URL to open; the page there offers both installs (issue 17).
+#[test]
+fn app_starts_the_install_app_and_prints_the_url_to_open() {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(picoauth_bin())
+        .args(["app", "--token-lifetime", "5"])
+        .env("PICOAUTH_APP_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "PICOAUTH_STORE_URL",
+            format!("sqlite:{}", dir.path().join("app.db").display()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed on every path, also when an assertion fails.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(rest) = line.strip_prefix("open ") {
+                    break rest.split(' ').next().unwrap().to_owned();
+                }
+            }
+            Err(_) => {
+                let _ = child.0.kill();
+                let mut e = String::new();
+                let _ = child.0.stderr.take().unwrap().read_to_string(&mut e);
+                panic!("`picoauth app` printed no URL within 60 s; stderr: {e}");
+            }
+        }
+    };
+    assert_eq!(url, format!("http://127.0.0.1:{port}/"));
+    // A plain HTTP/1.1 GET of the page on loopback.
+    let page = (0..50)
+        .find_map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok().or_else(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                None
+            })?;
+            write!(s, "GET /slack/install HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
+            let mut r = String::new();
+            s.read_to_string(&mut r).ok()?;
+            Some(r)
+        })
+        .expect("the app answers on its port");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Add to Slack"), "{page}");
+}

@@ -26,6 +26,7 @@ mod flow;
 mod home;
 mod html;
 mod introspect;
+pub mod launcher;
 pub mod local;
 mod used_states;
 
