@@ -378,8 +378,8 @@ impl Client {
 
 /// `start + d`, with `d` capped at a century: a caller's huge timeout
 /// (`Duration::MAX`) means "no practical deadline", never the panic "overflow when
-/// adding duration to instant".
-pub(crate) fn deadline_after(start: Instant, d: Duration) -> Instant {
+/// adding duration to instant". Both clients and the `picoauth` command use it.
+pub fn deadline_after(start: Instant, d: Duration) -> Instant {
     const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
     start
         .checked_add(d.min(CENTURY))

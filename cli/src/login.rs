@@ -240,7 +240,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let url = String::from_utf8(url).map_err(|_| failure("authorize URL is not UTF-8"))?;
     let _ = writeln!(err, "Open this URL in your browser to authorize:\n\n  {url}\n\nWaiting for the redirect to {redirect_uri} …");
 
-    let deadline = deadline_after(Instant::now(), timeout);
+    let deadline = picoauth_std::client::deadline_after(Instant::now(), timeout);
     let browser = if args.browser_follow {
         let ca = ca_pem.clone();
         let url = url.clone();
@@ -393,17 +393,6 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         .exchange(&token_req)
         .map_err(|e| failure(e.to_string()))?;
     Ok(print_outcome(&outcome, args.show_secrets, out, err))
-}
-
-/// `start + d`, with `d` capped at a century: a huge `--timeout` means "no practical
-/// deadline", never the panic "overflow when adding duration to instant" (as
-/// `picoauth_std`'s clients do with their timeouts).
-fn deadline_after(start: Instant, d: Duration) -> Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    start
-        .checked_add(d.min(CENTURY))
-        .or_else(|| start.checked_add(Duration::from_secs(24 * 3600)))
-        .unwrap_or(start)
 }
 
 /// The most a redirect request head may take.
