@@ -56,16 +56,23 @@ pub struct Timeouts {
     pub read: Duration,
     /// Sending `close_notify` and the TCP FIN (or RST) at the end; never an error.
     pub close: Duration,
+    /// The whole exchange, from the DNS lookup to the last byte of the response: a
+    /// server that drips one byte per read timeout, or sends interim `1xx` answers
+    /// without end, is cut off here ([`Stage::Exchange`](crate::Stage::Exchange)).
+    /// Whatever is done with the answer afterwards (a flash write) is not bounded by it.
+    pub total: Duration,
 }
 
 impl Timeouts {
-    /// 10 s for DNS and connect, 20 s for the handshake, 10 s per read, 2 s to close.
+    /// 10 s for DNS and connect, 20 s for the handshake, 10 s per read, 2 s to close,
+    /// 45 s for the whole exchange.
     pub const DEFAULT: Self = Self {
         dns: Duration::from_secs(10),
         connect: Duration::from_secs(10),
         handshake: Duration::from_secs(20),
         read: Duration::from_secs(10),
         close: Duration::from_secs(2),
+        total: Duration::from_secs(45),
     };
 }
 
@@ -241,6 +248,7 @@ mod tests {
         for d in [t.dns, t.connect, t.handshake, t.read, t.close] {
             assert!(d > Duration::from_secs(0) && d <= Duration::from_secs(20));
         }
+        assert!(t.total >= t.handshake && t.total <= Duration::from_secs(60));
     }
 }
 

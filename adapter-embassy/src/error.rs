@@ -18,6 +18,9 @@ pub enum Stage {
     Handshake,
     /// One read or write of the token exchange.
     Read,
+    /// The whole exchange ([`Timeouts::total`](crate::Timeouts::total)): DNS lookup to
+    /// the last byte of the response.
+    Exchange,
 }
 
 impl Stage {
@@ -28,6 +31,7 @@ impl Stage {
             Self::Connect => "TCP connect",
             Self::Handshake => "TLS handshake",
             Self::Read => "read",
+            Self::Exchange => "exchange deadline",
         }
     }
 }
@@ -158,6 +162,8 @@ pub enum IoError {
     Tls(TlsError),
     /// No byte came (or could be sent) within [`Timeouts::read`](crate::Timeouts::read).
     TimedOut,
+    /// A transport other than the TLS connection (see [`Stream`](crate::Stream)) failed.
+    Io(embedded_io_async::ErrorKind),
 }
 
 impl fmt::Display for IoError {
@@ -165,6 +171,7 @@ impl fmt::Display for IoError {
         match self {
             Self::Tls(e) => write!(f, "TLS error: {e:?}"),
             Self::TimedOut => f.write_str("timed out"),
+            Self::Io(kind) => write!(f, "I/O error: {kind:?}"),
         }
     }
 }
@@ -178,6 +185,7 @@ impl embedded_io_async::Error for IoError {
             Self::Tls(TlsError::ConnectionClosed) => embedded_io_async::ErrorKind::ConnectionReset,
             Self::Tls(_) => embedded_io_async::ErrorKind::Other,
             Self::TimedOut => embedded_io_async::ErrorKind::TimedOut,
+            Self::Io(kind) => *kind,
         }
     }
 }

@@ -1,9 +1,10 @@
 //! DNS → TCP → TLS 1.3 (certificate-verified) → the core's async exchange driver.
 
+use core::future::Future;
 use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{IpAddress, Stack};
-use embassy_time::{with_timeout, Duration};
+use embassy_time::{with_deadline, with_timeout, Duration, Instant};
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::{
     Aes128GcmSha256, CryptoProvider, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError,
@@ -21,11 +22,17 @@ use zeroize::Zeroize as _;
 /// Runs one token exchange with the provider of `req`: DNS lookup of its host, a TCP
 /// connection from `buffers`, a TLS 1.3 handshake that verifies the server against
 /// `config` (trust anchors, host name, dates), then the core's
-/// [`asynch::exchange`](picoauth::exchange::asynch::exchange) over the TLS connection.
+/// [`asynch::read_response`](picoauth::exchange::asynch::read_response) over the TLS
+/// connection.
 ///
 /// `buf` holds the HTTP request and then the whole response; the returned [`Outcome`]
 /// borrows it (size it with [`EXCHANGE_BUF_LEN`](crate::EXCHANGE_BUF_LEN)). `rng` seeds
 /// the TLS key exchange: use a hardware RNG.
+///
+/// Every step has its own timeout, and [`Timeouts::total`](crate::Timeouts::total)
+/// bounds the whole exchange up to the last byte of the response
+/// ([`Stage::Exchange`]): a server that drips bytes or sends endless `1xx` answers
+/// cannot hold the caller.
 ///
 /// The socket is closed on every path: after an answer with TLS `close_notify` and a
 /// TCP FIN, after a failure with a TCP RST, each bounded by [`Timeouts::close`](crate::Timeouts::close).
@@ -42,6 +49,50 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     rng: R,
     buf: &'b mut [u8],
 ) -> Result<Outcome<'b>, Error> {
+    exchange_with(stack, req, config, buffers, rng, buf, &mut Ignore)
+        .await
+        .map(|(outcome, ())| outcome)
+}
+
+/// What to do with a provider's answer while its connection is still open.
+///
+/// [`exchange_with`] (and every [`Transport`](crate::Transport)) calls
+/// [`on_answer`](Self::on_answer) as soon as the response is complete and parsed, before
+/// `close_notify`, the TCP FIN or anything else: the refresh loop writes a rotated
+/// refresh token to flash here. No timeout runs while it does.
+pub trait OnAnswer {
+    /// What handling the answer gives back.
+    type Output;
+
+    /// Handles the complete answer.
+    #[allow(async_fn_in_trait)] // embassy tasks are single-threaded: no Send bound wanted
+    async fn on_answer(&mut self, outcome: &Outcome<'_>) -> Self::Output;
+}
+
+/// An [`OnAnswer`] that does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ignore;
+
+impl OnAnswer for Ignore {
+    type Output = ();
+
+    async fn on_answer(&mut self, _outcome: &Outcome<'_>) {}
+}
+
+/// [`exchange`], with `on_answer` run on the answer before the connection is closed.
+///
+/// # Errors
+/// As [`exchange`]. `on_answer` runs only when an answer was read and parsed; its
+/// output is returned beside the outcome.
+pub async fn exchange_with<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
+    stack: Stack<'_>,
+    req: &TokenRequest<'_>,
+    config: &Config<'_, C>,
+    buffers: Buffers<'_>,
+    rng: R,
+    buf: &'b mut [u8],
+    on_answer: &mut A,
+) -> Result<(Outcome<'b>, A::Output), Error> {
     let endpoint = req.provider().endpoint;
     if !endpoint.tls {
         return Err(Error::NotHttps);
@@ -51,12 +102,17 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
         return Err(Error::HostNotDnsName);
     }
     let t = config.timeouts;
+    let deadline = Instant::now() + t.total;
 
     debug!("picoauth: resolving {}", host);
-    let addrs = with_timeout(t.dns, stack.dns_query(host, DnsQueryType::A))
-        .await
-        .map_err(|_| Error::Timeout(Stage::Dns))?
-        .map_err(Error::Dns)?;
+    let addrs = step(
+        deadline,
+        t.dns,
+        Stage::Dns,
+        stack.dns_query(host, DnsQueryType::A),
+    )
+    .await?
+    .map_err(Error::Dns)?;
     let addr = *addrs.first().ok_or(Error::NoAddress)?;
 
     let Buffers {
@@ -72,9 +128,11 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
         host,
         req,
         config,
+        deadline,
         (&mut *tls_read, &mut *tls_write),
         rng,
         buf,
+        on_answer,
     )
     .await;
     // The TLS buffers held the request in plaintext (client credentials, code,
@@ -93,22 +151,68 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     result
 }
 
+/// Runs `fut` within its step timeout and the exchange's deadline, whichever comes
+/// first; the error names the overall deadline when that was the one hit.
+async fn step<F: Future>(
+    deadline: Instant,
+    timeout: Duration,
+    stage: Stage,
+    fut: F,
+) -> Result<F::Output, Error> {
+    let step_end = Instant::now() + timeout;
+    let end = if step_end < deadline {
+        step_end
+    } else {
+        deadline
+    };
+    with_deadline(end, fut).await.map_err(|_| {
+        Error::Timeout(if Instant::now() >= deadline {
+            Stage::Exchange
+        } else {
+            stage
+        })
+    })
+}
+
+/// Writes the request over `io`, reads the whole response by `deadline`, interprets
+/// it, and hands it to `on_answer` (with no timeout), in that order.
+pub(crate) async fn request_over<'b, T, A>(
+    io: &mut T,
+    req: &TokenRequest<'_>,
+    buf: &'b mut [u8],
+    deadline: Instant,
+    on_answer: &mut A,
+) -> Result<(Outcome<'b>, A::Output), Error>
+where
+    T: Read + Write<Error = IoError>,
+    A: OnAnswer,
+{
+    let reading = with_deadline(deadline, asynch::read_response(io, req, buf))
+        .await
+        .map_err(|_| Error::Timeout(Stage::Exchange))??;
+    let (outcome, _keep_alive) = reading.finish_exchange::<IoError>()?;
+    // The answer is in hand: handle it before anything else (closing included).
+    let handled = on_answer.on_answer(&outcome).await;
+    Ok((outcome, handled))
+}
+
 #[allow(clippy::too_many_arguments)] // private: one call site, each argument distinct
-async fn over_socket<'b, C: UnixClock, R: CryptoRngCore>(
+async fn over_socket<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
     socket: &mut TcpSocket<'_>,
     remote: (IpAddress, u16),
     host: &str,
     req: &TokenRequest<'_>,
     config: &Config<'_, C>,
+    deadline: Instant,
     (tls_read, tls_write): (&mut [u8], &mut [u8]),
     rng: R,
     buf: &'b mut [u8],
-) -> Result<Outcome<'b>, Error> {
+    on_answer: &mut A,
+) -> Result<(Outcome<'b>, A::Output), Error> {
     let t = config.timeouts;
     debug!("picoauth: connecting to {}:{}", remote.0, remote.1);
-    with_timeout(t.connect, socket.connect(remote))
-        .await
-        .map_err(|_| Error::Timeout(Stage::Connect))?
+    step(deadline, t.connect, Stage::Connect, socket.connect(remote))
+        .await?
         .map_err(Error::Connect)?;
 
     // The RSA-PSS schemes next to ECDSA: slack.com and api.pinterest.com have RSA keys.
@@ -124,12 +228,13 @@ async fn over_socket<'b, C: UnixClock, R: CryptoRngCore>(
     };
     let mut tls: TlsConnection<'_, _, Aes128GcmSha256> =
         TlsConnection::new(&mut *socket, tls_read, tls_write);
-    let opened = with_timeout(
+    let opened = step(
+        deadline,
         t.handshake,
+        Stage::Handshake,
         tls.open(TlsContext::new(&tls_config, &mut crypto)),
     )
-    .await
-    .map_err(|_| Error::Timeout(Stage::Handshake))?;
+    .await?;
     if let Some(reason) = crypto.verifier.refusal() {
         return Err(Error::Certificate(reason));
     }
@@ -145,11 +250,11 @@ async fn over_socket<'b, C: UnixClock, R: CryptoRngCore>(
         tls,
         timeout: t.read,
     };
-    let (outcome, _keep_alive) = asynch::exchange(&mut io, req, buf).await?;
+    let (outcome, handled) = request_over(&mut io, req, buf, deadline, on_answer).await?;
     debug!("picoauth: HTTP {} from {}", outcome.status(), host);
     // close_notify, so the server sees a clean end; the answer is in hand already.
     let _ = with_timeout(t.close, io.tls.close()).await;
-    Ok(outcome)
+    Ok((outcome, handled))
 }
 
 /// The TLS connection with a timeout on every read, write and flush.

@@ -9,6 +9,11 @@
 //!
 //! `#![no_std]`, no `alloc` in the default build, no `unsafe`.
 //!
+//! Every exchange is bounded as a whole by [`Timeouts::total`], not only per step.
+//! With feature `persist`, [`persist::TokenStore`] keeps the token set on NOR flash and
+//! [`RefreshLoop`] hands out access tokens, refreshing ahead of expiry and writing
+//! each answer to flash before the connection is even closed ([`OnAnswer`]).
+//!
 //! ## Certificate verification
 //!
 //! This crate's own verifier (the [`verifier`] module docs), not
@@ -68,8 +73,11 @@ mod exchange;
 mod fmt;
 #[cfg(feature = "persist")]
 pub mod persist;
+#[cfg(feature = "persist")]
+pub mod refresh;
 pub mod rsa;
 pub mod signature;
+mod transport;
 pub mod verifier;
 
 pub use config::{
@@ -78,7 +86,10 @@ pub use config::{
 };
 pub use embedded_tls::{MaxFragmentLength, SignatureScheme, TlsError};
 pub use error::{CertificateError, Error, IoError, Stage};
-pub use exchange::exchange;
+pub use exchange::{exchange, exchange_with, Ignore, OnAnswer};
 pub use pki_types::{CertificateDer, TrustAnchor};
+#[cfg(feature = "persist")]
+pub use refresh::{RefreshError, RefreshLoop};
+pub use transport::{EmbassyNet, Stream, Transport};
 pub use verifier::MAX_SPKI_LEN;
 pub use webpki::anchor_from_trusted_cert;

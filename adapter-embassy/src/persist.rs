@@ -31,6 +31,11 @@ use sequential_storage::map::{MapConfig, MapStorage};
 /// The map key under which the token set is stored.
 pub const TOKEN_SET_KEY: u8 = 1;
 
+/// The map key under which the refresh loop remembers a refusal that needs a person
+/// (see [`RefreshLoop`](crate::RefreshLoop)): the reason and a fingerprint of the
+/// refused refresh token, so a reboot does not present it again.
+pub const REFUSAL_KEY: u8 = 2;
+
 /// Bytes the map's working buffer needs beyond the value: the key and rounding up
 /// to a flash word (32 bytes covers words up to 16 bytes).
 const WORK_SLACK: usize = 32;
@@ -47,7 +52,6 @@ type NoCache = Cache<Uncached, Uncached, Uncached, u8>;
 
 /// Why the token set could not be read from or written to flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum PersistError {
     /// The flash driver failed (or power was lost during an operation).
@@ -84,6 +88,22 @@ impl fmt::Display for PersistError {
 }
 
 impl core::error::Error for PersistError {}
+
+// By hand: `embedded-storage`'s error kind has no `defmt::Format`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for PersistError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Flash(kind) => defmt::write!(f, "Flash({})", defmt::Debug2Format(kind)),
+            Self::Full => defmt::write!(f, "Full"),
+            Self::Corrupted => defmt::write!(f, "Corrupted"),
+            Self::BufferTooSmall(n) => defmt::write!(f, "BufferTooSmall({=usize})", n),
+            Self::Codec(e) => defmt::write!(f, "Codec({})", defmt::Debug2Format(e)),
+            Self::TokenSet(e) => defmt::write!(f, "TokenSet({})", defmt::Debug2Format(e)),
+            Self::Storage => defmt::write!(f, "Storage"),
+        }
+    }
+}
 
 impl<E: NorFlashError> From<sequential_storage::Error<E>> for PersistError {
     fn from(e: sequential_storage::Error<E>) -> Self {
@@ -188,6 +208,37 @@ impl<F: NorFlash> TokenStore<F> {
         *set = next;
         set.credential(slot)
             .ok_or(PersistError::TokenSet(TokenSetError::NotAToken))
+    }
+}
+
+impl<F: NorFlash> TokenStore<F> {
+    /// Stores the refusal record (a few bytes, see [`REFUSAL_KEY`]).
+    pub(crate) async fn store_refusal(
+        &mut self,
+        record: &[u8],
+        buf: &mut [u8],
+    ) -> Result<(), PersistError> {
+        let needed = buffer_len(record.len());
+        if buf.len() < needed {
+            return Err(PersistError::BufferTooSmall(needed));
+        }
+        self.map.store_item(buf, &REFUSAL_KEY, &record).await?;
+        Ok(())
+    }
+
+    /// The refusal record, copied into `out`; its length, or `None` if none was stored
+    /// (or it is longer than `out`, which a record of this crate never is).
+    pub(crate) async fn load_refusal(
+        &mut self,
+        out: &mut [u8],
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, PersistError> {
+        let bytes: Option<&[u8]> = self.map.fetch_item(buf, &REFUSAL_KEY).await?;
+        Ok(bytes.and_then(|b| {
+            let dst = out.get_mut(..b.len())?;
+            dst.copy_from_slice(b);
+            Some(b.len())
+        }))
     }
 }
 
