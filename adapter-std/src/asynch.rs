@@ -5,7 +5,6 @@ use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 use core::time::Duration;
-use std::collections::HashMap;
 use std::io;
 use std::time::Instant;
 
@@ -16,25 +15,26 @@ use picoauth::request::TokenRequest;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Mutex;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::client::{map_sent_error, ClientBuilder};
 use crate::owned::OwnedOutcome;
+use crate::pool::IdlePool;
 use crate::proxy::Proxy;
 use crate::tls::TlsConfigError;
 use crate::Error;
 
 /// An async token-exchange client (tokio). Shareable (`&Client`) across tasks; keeps
-/// one idle connection per host and port for reuse.
+/// a few idle connections per host and port for reuse
+/// ([`ClientBuilder::max_idle_per_host`]).
 pub struct Client {
     tls: TlsConnector,
     connect_timeout: Duration,
     total_timeout: Duration,
     max_response_bytes: usize,
     proxy: Option<Proxy>,
-    pool: Mutex<HashMap<(String, u16), Stream>>,
+    pool: IdlePool<Stream>,
 }
 
 impl core::fmt::Debug for Client {
@@ -55,14 +55,15 @@ impl ClientBuilder {
     /// When the TLS configuration is refused.
     pub fn build_async(self) -> Result<Client, TlsConfigError> {
         let proxy = self.proxy_setting().cloned();
-        let (trust, connect_timeout, total_timeout, max_response_bytes) = self.into_parts();
+        let (trust, connect_timeout, total_timeout, max_response_bytes, max_idle) =
+            self.into_parts();
         Ok(Client {
             tls: TlsConnector::from(trust.client_config()?),
             connect_timeout,
             total_timeout,
             max_response_bytes,
             proxy,
-            pool: Mutex::new(HashMap::new()),
+            pool: IdlePool::new(max_idle),
         })
     }
 }
@@ -142,10 +143,10 @@ impl Client {
     ) -> Result<R, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
-        let pooled = self.pool.lock().await.remove(&key);
+        let pooled = self.pool.take(&key, Stream::still_open);
         // Wiped when dropped, on every path: it held the request and the tokens.
         let mut buf = zeroize::Zeroizing::new(vec![0u8; self.max_response_bytes]);
-        let mut stream = match pooled.filter(Stream::still_open) {
+        let mut stream = match pooled {
             Some(s) => s,
             None => self.connect(&ep).await?,
         };
@@ -154,7 +155,7 @@ impl Client {
             Ok((outcome, keep_alive, www)) => {
                 let r = f(&outcome, www.as_deref());
                 if keep_alive {
-                    self.pool.lock().await.insert(key, stream);
+                    self.pool.put(key, stream);
                 }
                 Ok(r)
             }

@@ -2,10 +2,9 @@
 //! exchange driver through `embedded-io` adapters. It moves bytes, nothing more.
 
 use core::time::Duration;
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use embedded_io_adapters::std::FromStd;
@@ -16,6 +15,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::owned::OwnedOutcome;
+use crate::pool::IdlePool;
 use crate::proxy::Proxy;
 use crate::tls::{TlsConfigError, Trust};
 use crate::Error;
@@ -54,6 +54,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     retry: Option<RetryPolicy>,
     proxy: Option<Proxy>,
+    max_idle_per_host: usize,
 }
 
 impl Default for ClientBuilder {
@@ -66,6 +67,7 @@ impl Default for ClientBuilder {
             max_response_bytes: 64 * 1024,
             retry: None,
             proxy: None,
+            max_idle_per_host: crate::DEFAULT_MAX_IDLE_PER_HOST,
         }
     }
 }
@@ -135,6 +137,15 @@ impl ClientBuilder {
         self.proxy.as_ref()
     }
 
+    /// Keeps at most `n` idle connections per host and port for reuse (default
+    /// [`DEFAULT_MAX_IDLE_PER_HOST`](crate::DEFAULT_MAX_IDLE_PER_HOST); 0 closes
+    /// every connection after its exchange). Exchanges running at the same time each
+    /// need a connection of their own; kept ones save a TCP and TLS handshake each.
+    pub fn max_idle_per_host(mut self, n: usize) -> Self {
+        self.max_idle_per_host = n;
+        self
+    }
+
     /// Retries rate-limited exchanges per `policy`.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
@@ -142,12 +153,13 @@ impl ClientBuilder {
     }
 
     #[cfg(feature = "tokio")]
-    pub(crate) fn into_parts(self) -> (Trust, Duration, Duration, usize) {
+    pub(crate) fn into_parts(self) -> (Trust, Duration, Duration, usize, usize) {
         (
             self.trust,
             self.connect_timeout,
             self.total_timeout,
             self.max_response_bytes,
+            self.max_idle_per_host,
         )
     }
 
@@ -166,7 +178,7 @@ impl ClientBuilder {
                 retry: self.retry,
             },
             proxy: self.proxy,
-            pool: Mutex::new(HashMap::new()),
+            pool: IdlePool::new(self.max_idle_per_host),
         })
     }
 }
@@ -181,14 +193,15 @@ struct Settings {
 }
 
 /// A blocking token-exchange client. Cheap to share across threads (`&Client`); it
-/// keeps one idle connection per host and port for reuse.
+/// keeps a few idle connections per host and port for reuse
+/// ([`ClientBuilder::max_idle_per_host`]).
 ///
 /// It never follows redirects, and certificate checks cannot be turned off.
 pub struct Client {
     tls: Arc<ClientConfig>,
     settings: Settings,
     proxy: Option<Proxy>,
-    pool: Mutex<HashMap<(String, u16), Conn>>,
+    pool: IdlePool<Conn>,
 }
 
 impl core::fmt::Debug for Client {
@@ -300,12 +313,12 @@ impl Client {
     ) -> Result<(Outcome<'b>, Option<String>), Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
-        let pooled = self.pool.lock().ok().and_then(|mut p| p.remove(&key));
+        let pooled = self.pool.take(&key, Conn::still_open);
         let deadline = deadline_after(start, self.settings.total_timeout);
         // A pooled connection the server has closed meanwhile is replaced before the
         // request is sent: a token request is never sent twice, since a code is
         // single-use and a replay would burn it.
-        let mut conn = match pooled.filter(Conn::still_open) {
+        let mut conn = match pooled {
             Some(c) => c,
             None => self.connect(&ep, deadline)?,
         };
@@ -315,9 +328,7 @@ impl Client {
         match result {
             Ok((outcome, keep_alive, www)) => {
                 if keep_alive {
-                    if let Ok(mut p) = self.pool.lock() {
-                        p.insert(key, conn);
-                    }
+                    self.pool.put(key, conn);
                 }
                 Ok((outcome, www))
             }

@@ -26,6 +26,7 @@ use std::io;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use owned::{OwnedOutcome, Secret, TokenSet};
+pub use pool::DEFAULT_MAX_IDLE_PER_HOST;
 pub use proxy::{Proxy, ProxyError};
 pub use tls::{TlsConfigError, Trust};
 
@@ -35,6 +36,7 @@ pub mod client;
 #[cfg(feature = "http")]
 pub mod http_types;
 pub mod owned;
+mod pool;
 pub mod proxy;
 pub mod tls;
 #[cfg(feature = "tokens")]

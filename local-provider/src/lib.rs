@@ -93,6 +93,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+pub use lifecycle::RefreshRecord;
 pub use state::ProviderKind;
 
 /// Slack client id of the default registration (from python-slack-sdk's mock server).
@@ -263,6 +264,9 @@ pub struct LocalProviderConfig {
     /// instead of approving at once. Default `false`, so tests without a browser get the
     /// code straight away.
     pub consent_page: bool,
+    /// Threads serving requests. Default 1 (one thread, as a test wants); a benchmark
+    /// that loads the provider from many connections gives it more.
+    pub worker_threads: usize,
 }
 
 impl Default for LocalProviderConfig {
@@ -275,6 +279,7 @@ impl Default for LocalProviderConfig {
             clients: default_clients(),
             shutdown_grace: Duration::from_secs(1),
             consent_page: false,
+            worker_threads: 1,
         }
     }
 }
@@ -381,20 +386,29 @@ impl LocalProvider {
             }),
             log: Mutex::new(Vec::new()),
             served: core::sync::atomic::AtomicU64::new(0),
+            accepted: core::sync::atomic::AtomicU64::new(0),
             shutdown: shutdown_rx,
         });
         let thread_shared = Arc::clone(&shared);
         let grace = config.shutdown_grace;
+        let workers = config.worker_threads;
         // The runtime is built, used and dropped on the server thread only, so that starting or
         // dropping the provider from inside another tokio runtime is fine.
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("picoauth-local-provider-{}", addr.port()))
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                let runtime = if workers > 1 {
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(workers)
+                        .enable_all()
+                        .build()
+                } else {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                };
+                let runtime = match runtime {
                     Ok(runtime) => runtime,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -515,6 +529,14 @@ impl LocalProvider {
     pub fn requests_served(&self) -> u64 {
         self.shared
             .served
+            .load(core::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Number of TCP connections accepted so far (a client that reuses connections
+    /// makes fewer than it sends requests).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared
+            .accepted
             .load(core::sync::atomic::Ordering::SeqCst)
     }
 

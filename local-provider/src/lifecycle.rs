@@ -28,14 +28,36 @@ pub(super) struct Lifecycle {
     /// Issued access tokens: label (empty when unlabelled), expiry, and the expiry
     /// on the wall clock (for checks made later, in another process).
     access: HashMap<String, (String, Instant, SystemTime)>,
-    /// When each refresh answered with a token was processed, per label.
-    refreshes: HashMap<String, Vec<Instant>>,
+    /// Each refresh answered with a token, per label.
+    refreshes: HashMap<String, Vec<RefreshRecord>>,
+    /// Per label, when the access token of its latest issue or refresh expires.
+    current: HashMap<String, Instant>,
     /// A one-shot delay for the next refresh of a label.
     delays: HashMap<String, Duration>,
     /// Refreshes held by a delay, per label.
     held: HashMap<String, u64>,
     /// Labels whose Slack refresh answers also carry a rotated user token.
     with_user: std::collections::HashSet<String>,
+}
+
+/// One refresh of a labelled installation that the provider answered with a token.
+#[derive(Clone, Copy, Debug)]
+pub struct RefreshRecord {
+    /// When it was processed.
+    pub at: Instant,
+    /// How long the installation's access token that this refresh replaced (the one of
+    /// its previous refresh or of its issue) still had to live, in ms (negative: it had
+    /// expired). `None` for an installation the provider issued before it labelled it.
+    pub replaced_left_ms: Option<i64>,
+}
+
+/// `exp - now` in ms, negative when `exp` has passed.
+fn signed_ms(exp: Instant, now: Instant) -> i64 {
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    match exp.checked_duration_since(now) {
+        Some(left) => ms(left),
+        None => -ms(now.duration_since(exp)),
+    }
 }
 
 impl Lifecycle {
@@ -61,10 +83,17 @@ impl Lifecycle {
         }
         .unwrap_or_default();
         if !label.is_empty() {
+            let now = Instant::now();
+            let replaced_left_ms = self.current.get(&label).map(|&exp| signed_ms(exp, now));
             self.refreshes
                 .entry(label.clone())
                 .or_default()
-                .push(Instant::now());
+                .push(RefreshRecord {
+                    at: now,
+                    replaced_left_ms,
+                });
+            self.current
+                .insert(label.clone(), now + Duration::from_secs(lifetime));
         }
         self.issued(access, label, lifetime);
     }
@@ -202,6 +231,10 @@ impl LocalProvider {
                 _ => s.random_hex(32),
             };
             s.lifecycle.issued(&access, label.to_owned(), lifetime);
+            s.lifecycle.current.insert(
+                label.to_owned(),
+                Instant::now() + Duration::from_secs(lifetime),
+            );
             match provider {
                 ProviderKind::Slack => serde_json::json!({
                     "ok": true, "access_token": access, "token_type": "bot",
@@ -246,8 +279,9 @@ impl LocalProvider {
         })
     }
 
-    /// When each refresh of the installation labelled `label` was answered.
-    pub fn refresh_times(&self, label: &str) -> Vec<Instant> {
+    /// Each refresh of the installation labelled `label` that was answered with a
+    /// token, in order: when, and how long the access token it replaced still had.
+    pub fn refresh_log(&self, label: &str) -> Vec<RefreshRecord> {
         self.with_state(|s| {
             s.lifecycle
                 .refreshes

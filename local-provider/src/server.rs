@@ -42,6 +42,8 @@ pub(super) struct Shared {
     pub(super) state: Mutex<State>,
     pub(super) log: Mutex<Vec<RequestRecord>>,
     pub(super) served: AtomicU64,
+    /// TCP connections accepted.
+    pub(super) accepted: AtomicU64,
     pub(super) shutdown: watch::Receiver<bool>,
 }
 
@@ -90,6 +92,7 @@ pub(super) fn run(
                 () = &mut stop => break,
                 accepted = listener.accept() => match accepted {
                     Ok((tcp, _peer)) => {
+                        shared.accepted.fetch_add(1, Ordering::SeqCst);
                         connections.spawn(serve_connection(tcp, acceptor.clone(), Arc::clone(&shared)));
                     }
                     // E.g. out of file descriptors: back off instead of spinning.

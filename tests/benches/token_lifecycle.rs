@@ -105,7 +105,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let p = LocalProvider::start(LocalProviderConfig::default()).unwrap();
+    // Two threads for the provider: it answers 64 refreshes at a time.
+    let p = LocalProvider::start(LocalProviderConfig {
+        worker_threads: 2,
+        ..LocalProviderConfig::default()
+    })
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     rt.block_on(async {
         let sqlite = SqliteStore::open(dir.path().join("fresh.db")).unwrap();

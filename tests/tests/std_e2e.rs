@@ -546,6 +546,52 @@ fn keep_alive_reuses_one_connection() {
         token(&e.ex(&p, basic, Grant::client_credentials()));
     }
     assert_eq!(e.lp.requests_served(), 5);
+    assert_eq!(e.lp.connections_accepted(), 1);
+}
+
+/// Four exchanges at once need four connections; all four are kept (up to
+/// `max_idle_per_host`), so the next four at once open none. Kept to one, three of the
+/// four are closed and must be opened again.
+#[test]
+fn concurrent_exchanges_keep_several_idle_connections() {
+    for (max_idle, connections) in [(8, 4), (1, 7)] {
+        let e = env();
+        let p = e.urls.rfc();
+        let client = Client::builder()
+            .only_ca_pem(e.lp.ca_cert_pem().as_bytes())
+            .unwrap()
+            .total_timeout(Duration::from_secs(10))
+            .max_idle_per_host(max_idle)
+            .build_async()
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let basic = ClientAuth::basic(lp::RFC6749_CLIENT_ID, lp::RFC6749_CLIENT_SECRET.into());
+        let req = TokenRequest::new(&p, basic, Grant::client_credentials());
+        rt.block_on(async {
+            for _ in 0..2 {
+                // Polled together: each takes from the pool (empty at first) before any
+                // finishes.
+                let (a, b, c, d) = tokio::join!(
+                    client.exchange(&req),
+                    client.exchange(&req),
+                    client.exchange(&req),
+                    client.exchange(&req)
+                );
+                for o in [a, b, c, d] {
+                    token(&o.unwrap());
+                }
+            }
+        });
+        assert_eq!(e.lp.requests_served(), 8);
+        assert_eq!(
+            e.lp.connections_accepted(),
+            connections,
+            "max_idle_per_host {max_idle}"
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,8 @@ use std::time::Instant;
 use picoauth::token_set::Slot;
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{
-    Claim, ManagerConfig, ManagerError, SqliteStore, Status, StoreError, TokenStore,
+    now_ms, Claim, Completion, ManagerConfig, ManagerError, SqliteStore, Status, StoreError,
+    TokenStore,
 };
 
 #[path = "support/lifecycle.rs"]
@@ -386,4 +387,110 @@ async fn the_schema_is_versioned() {
         Err(StoreError::SchemaTooNew(99)) => {}
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
+}
+
+/// The background path (`refresh_if_due`) claims first: a due row costs two database
+/// round trips (claim, commit). A row that turns out fresh, marked for
+/// reauthorization or deferred by a 429 gets its claim back, keeps its state and
+/// sends nothing to the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_path_claims_first_and_respects_the_row() {
+    let e = env(Some(Duration::from_secs(1)));
+    let window = Duration::from_secs(3600);
+    let config = ManagerConfig {
+        max_wait: Duration::from_millis(100),
+        ..fast_config()
+    };
+    let m = manager(
+        e.store.clone(),
+        &e.lp.ca_cert_pem(),
+        &e.lp.base_url(),
+        config,
+        false,
+    );
+    // Due (within the window): refreshed with one claim and one commit.
+    let due = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "due").await;
+    let trips = m.store().round_trips();
+    m.refresh_if_due(&due, window).await.unwrap();
+    assert_eq!(m.store().round_trips() - trips, 2);
+    assert_eq!(e.lp.refresh_count("due"), 1);
+
+    // Fresh (a 12-hour token) for a short window: the claim is given back, nothing is
+    // sent.
+    e.lp.set_access_lifetime(None);
+    let fresh = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "fresh").await;
+    e.lp.set_access_lifetime(Some(Duration::from_secs(1)));
+    let served = e.lp.requests_served();
+    m.refresh_if_due(&fresh, Duration::ZERO).await.unwrap();
+    assert_eq!(e.lp.requests_served(), served);
+    assert!(matches!(
+        e.store
+            .claim(&fresh, "other", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        Claim::Claimed(_)
+    ));
+
+    // Marked for reauthorization by another process: reported, not refreshed.
+    let gone = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "gone").await;
+    let Claim::Claimed(row) = e
+        .store
+        .claim(&gone, "other", Duration::from_secs(5))
+        .await
+        .unwrap()
+    else {
+        panic!("claim")
+    };
+    let reason = String::from("token_revoked");
+    e.store
+        .complete(
+            &gone,
+            "other",
+            row.generation,
+            Completion::NeedsReauthorization { reason },
+        )
+        .await
+        .unwrap();
+    let served = e.lp.requests_served();
+    match m.refresh_if_due(&gone, window).await {
+        Err(ManagerError::NeedsReauthorization { reason }) => assert_eq!(reason, "token_revoked"),
+        other => panic!("expected NeedsReauthorization, got {other:?}"),
+    }
+    assert_eq!(e.lp.requests_served(), served);
+
+    // Deferred by a 429 until later: not refreshed, the deferral kept, the claim given back.
+    let later = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "later").await;
+    let Claim::Claimed(row) = e
+        .store
+        .claim(&later, "other", Duration::from_secs(5))
+        .await
+        .unwrap()
+    else {
+        panic!("claim")
+    };
+    let retry_at_ms = Some(now_ms() + 60_000);
+    e.store
+        .complete(
+            &later,
+            "other",
+            row.generation,
+            Completion::Release { retry_at_ms },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    match m.refresh_if_due(&later, window).await {
+        Err(ManagerError::RateLimited(_)) => {}
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(e.lp.requests_served(), served);
+    let row = e.store.get(&later).await.unwrap().unwrap();
+    assert_eq!(row.retry_at_ms, retry_at_ms);
+    assert!(matches!(
+        e.store
+            .claim(&later, "other", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        Claim::Claimed(_)
+    ));
 }

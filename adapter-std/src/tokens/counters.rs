@@ -13,6 +13,7 @@ pub(crate) struct Counters {
     pub(crate) lease_lost: AtomicU64,
     pub(crate) cache_hits: AtomicU64,
     pub(crate) busy_waits: AtomicU64,
+    pub(crate) slowest_exchange_ms: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -33,11 +34,21 @@ pub struct CounterSnapshot {
     pub cache_hits: u64,
     /// Times a caller waited for another process's claim.
     pub busy_waits: u64,
+    /// The longest refresh exchange so far, from its start to the provider's answer,
+    /// in ms. The manager dates a new token's expiry from the exchange's start (the
+    /// provider's clock started later), so a token is refreshed up to this much earlier
+    /// in its provider-side life than the leeway alone asks.
+    pub slowest_exchange_ms: u64,
 }
 
 impl Counters {
     pub(crate) fn bump(c: &AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Raises `c` to `v` if `v` is larger.
+    pub(crate) fn raise(c: &AtomicU64, v: u64) {
+        c.fetch_max(v, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> CounterSnapshot {
@@ -50,6 +61,7 @@ impl Counters {
             lease_lost: g(&self.lease_lost),
             cache_hits: g(&self.cache_hits),
             busy_waits: g(&self.busy_waits),
+            slowest_exchange_ms: g(&self.slowest_exchange_ms),
         }
     }
 }
