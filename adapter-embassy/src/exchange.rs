@@ -11,6 +11,7 @@ use embedded_tls::{
     TlsVerifier,
 };
 use picoauth::exchange::{asynch, Outcome};
+use picoauth::provider::Endpoint;
 use picoauth::request::TokenRequest;
 
 use crate::config::{Buffers, Config, UnixClock};
@@ -93,7 +94,57 @@ pub async fn exchange_with<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
     buf: &'b mut [u8],
     on_answer: &mut A,
 ) -> Result<(Outcome<'b>, A::Output), Error> {
-    let endpoint = req.provider().endpoint;
+    let work = TokenWork {
+        req,
+        buf,
+        on_answer,
+    };
+    over_tls(stack, &req.provider().endpoint, config, buffers, rng, work).await
+}
+
+/// What runs over the verified TLS connection: a token exchange, or an API call.
+pub(crate) trait Work {
+    type Output;
+
+    /// Runs over `io` (every read and write under its own timeout); the response must
+    /// be complete by `deadline`.
+    async fn run<T: Read + Write<Error = IoError>>(
+        self,
+        io: &mut T,
+        deadline: Instant,
+    ) -> Result<Self::Output, Error>;
+}
+
+/// The token exchange as [`Work`].
+struct TokenWork<'r, 'q, 'b, 'a, A> {
+    req: &'r TokenRequest<'q>,
+    buf: &'b mut [u8],
+    on_answer: &'a mut A,
+}
+
+impl<'b, A: OnAnswer> Work for TokenWork<'_, '_, 'b, '_, A> {
+    type Output = (Outcome<'b>, A::Output);
+
+    async fn run<T: Read + Write<Error = IoError>>(
+        self,
+        io: &mut T,
+        deadline: Instant,
+    ) -> Result<Self::Output, Error> {
+        request_over(io, self.req, self.buf, deadline, self.on_answer).await
+    }
+}
+
+/// DNS lookup of `endpoint`'s host, a TCP connection from `buffers`, a verified TLS
+/// 1.3 handshake, then `work`, then the close; all but the close and what `work` does
+/// after the response under [`Timeouts::total`](crate::Timeouts::total).
+pub(crate) async fn over_tls<C: UnixClock, R: CryptoRngCore, W: Work>(
+    stack: Stack<'_>,
+    endpoint: &Endpoint<'_>,
+    config: &Config<'_, C>,
+    buffers: Buffers<'_>,
+    rng: R,
+    work: W,
+) -> Result<W::Output, Error> {
     if !endpoint.tls {
         return Err(Error::NotHttps);
     }
@@ -126,13 +177,11 @@ pub async fn exchange_with<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
         &mut socket,
         (addr, endpoint.port),
         host,
-        req,
         config,
         deadline,
         (&mut *tls_read, &mut *tls_write),
         rng,
-        buf,
-        on_answer,
+        work,
     )
     .await;
     // The TLS buffers held the request in plaintext (client credentials, code,
@@ -197,18 +246,16 @@ where
 }
 
 #[allow(clippy::too_many_arguments)] // private: one call site, each argument distinct
-async fn over_socket<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
+async fn over_socket<C: UnixClock, R: CryptoRngCore, W: Work>(
     socket: &mut TcpSocket<'_>,
     remote: (IpAddress, u16),
     host: &str,
-    req: &TokenRequest<'_>,
     config: &Config<'_, C>,
     deadline: Instant,
     (tls_read, tls_write): (&mut [u8], &mut [u8]),
     rng: R,
-    buf: &'b mut [u8],
-    on_answer: &mut A,
-) -> Result<(Outcome<'b>, A::Output), Error> {
+    work: W,
+) -> Result<W::Output, Error> {
     let t = config.timeouts;
     debug!("picoauth: connecting to {}:{}", remote.0, remote.1);
     step(deadline, t.connect, Stage::Connect, socket.connect(remote))
@@ -250,11 +297,11 @@ async fn over_socket<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
         tls,
         timeout: t.read,
     };
-    let (outcome, handled) = request_over(&mut io, req, buf, deadline, on_answer).await?;
-    debug!("picoauth: HTTP {} from {}", outcome.status(), host);
+    let out = work.run(&mut io, deadline).await?;
+    debug!("picoauth: answer from {}", host);
     // close_notify, so the server sees a clean end; the answer is in hand already.
     let _ = with_timeout(t.close, io.tls.close()).await;
-    Ok((outcome, handled))
+    Ok(out)
 }
 
 /// The TLS connection with a timeout on every read, write and flush.

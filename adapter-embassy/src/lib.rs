@@ -66,6 +66,7 @@
 #![forbid(unsafe_code)]
 
 pub mod anchors;
+mod api;
 mod config;
 mod der;
 mod error;
@@ -80,6 +81,7 @@ pub mod signature;
 mod transport;
 pub mod verifier;
 
+pub use api::{bearer_post, ApiResponse};
 pub use config::{
     Buffers, Config, Storage, Timeouts, UnixClock, EXCHANGE_BUF_LEN, TCP_RX_BUF_LEN,
     TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) fail: AtomicBool,
     /// Every write never completes (the power is cut while the word is programmed).
     pub(crate) hold: AtomicBool,
+    /// Writes and erases that were held (see `hold`).
+    pub(crate) held: AtomicUsize,
     /// Writes (calls) that completed.
     pub(crate) writes: AtomicUsize,
     /// Page erases that completed.
@@ -123,6 +125,7 @@ impl NorFlash for TestFlash {
             return Err(FlashFailed);
         }
         if self.0.hold.load(Ordering::SeqCst) {
+            self.0.held.fetch_add(1, Ordering::SeqCst);
             core::future::pending::<()>().await;
         }
         let (from, to) = (from as usize, to as usize);
@@ -140,6 +143,7 @@ impl NorFlash for TestFlash {
             return Err(FlashFailed);
         }
         if self.0.hold.load(Ordering::SeqCst) {
+            self.0.held.fetch_add(1, Ordering::SeqCst);
             core::future::pending::<()>().await;
         }
         let o = offset as usize;
