@@ -22,9 +22,10 @@
 //! before the refresh request is sent, while waiting, after the answer is on flash,
 //! during the API call. Asserted: the installation is never lost (no refusal, the
 //! provider still holds a live refresh token for it at the end), every API call's
-//! token is live (`auth.test` says `ok`), and the refresh count and every interval
-//! between refreshes are within bounds derived from the run time, the token lifetime,
-//! the leeway and the 1-s clock.
+//! token is live (`auth.test` says `ok`), each refresh replaced a token in the last
+//! leeway (+1 s of clock granularity) of its life (one refresh per lifetime), and the
+//! refresh count and every interval between refreshes are within bounds derived from
+//! the run time, the token lifetime, the leeway and the 1-s clock.
 //!
 //! Then one cut inside the window: the flash double holds the next write (the
 //! provider has answered, the new set is not on flash) and power is cut there. The
@@ -583,7 +584,8 @@ fn child() {
     let elapsed = started.elapsed();
     cut(current);
     let refreshes = provider.refresh_count(LABEL);
-    let times = provider.refresh_times(LABEL);
+    let log = provider.refresh_log(LABEL);
+    let times: Vec<Instant> = log.iter().map(|r| r.at).collect();
     let per_phase: Vec<(Phase, usize)> = PHASES
         .iter()
         .map(|p| (*p, cuts.iter().filter(|(_, q)| q == p).count()))
@@ -631,6 +633,21 @@ fn child() {
     assert!(
         min_gap + Duration::from_millis(50) >= floor_gap,
         "two refreshes {min_gap:?} apart"
+    );
+    // One refresh per token lifetime: each refresh replaced a token in the last
+    // LEEWAY s of its life (+1 s: the clock counts whole seconds), never a fresher one.
+    let left: Vec<i64> = log.iter().filter_map(|r| r.replaced_left_ms).collect();
+    assert_eq!(
+        left.len() as u64,
+        refreshes,
+        "the provider logged every refresh"
+    );
+    let max_left = left.iter().copied().max().unwrap_or_default();
+    let min_left = left.iter().copied().min().unwrap_or_default();
+    println!("replaced tokens had {min_left}..={max_left} ms left");
+    assert!(
+        max_left <= ((LEEWAY + 1) * 1000) as i64 + 100,
+        "a refresh replaced a token with {max_left} ms left"
     );
     let secs = elapsed.as_secs_f64();
     let upper = (secs / (LIFETIME - LEEWAY - 1) as f64).floor() as u64 + 1;
