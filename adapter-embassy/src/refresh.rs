@@ -37,6 +37,10 @@
 //!   provider's `Retry-After` (or [`DEFAULT_RETRY_AFTER_SECS`] without one); calls
 //!   before that time return the remaining wait without touching the network. The
 //!   wait is kept in RAM only: after a reboot one request may go out early.
+//! - A failed flash write of a refresh answer: the provider has rotated already, so
+//!   the answer is kept in RAM ([`RefreshLoop::has_unsaved_answer`]) and nothing is
+//!   handed out; every later call writes it first (no new exchange) and hands it out
+//!   once that write succeeds. A power cut before then loses the installation.
 //! - Transport failures (timeouts included: every exchange is bounded by
 //!   [`Timeouts::total`](crate::Timeouts::total)) and other refusals are returned as
 //!   they are; the caller waits before trying again.
@@ -319,6 +323,8 @@ pub struct RefreshLoop<'a, F: NorFlash, C: UnixClock, const T: usize, const S: u
     leeway: u64,
     work: &'a mut [u8],
     state: State,
+    /// The set in RAM holds a refresh answer that could not be written to flash.
+    unsaved: bool,
     clock: PhantomData<fn() -> C>,
 }
 
@@ -330,6 +336,7 @@ impl<F: NorFlash, C: UnixClock, const T: usize, const S: usize> fmt::Debug
             .field("set", &self.set)
             .field("leeway", &self.leeway)
             .field("state", &self.state)
+            .field("unsaved", &self.unsaved)
             .finish_non_exhaustive()
     }
 }
@@ -374,6 +381,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
             leeway,
             work,
             state,
+            unsaved: false,
             clock: PhantomData,
         })
     }
@@ -386,6 +394,14 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     /// The token set as on flash.
     pub const fn token_set(&self) -> &TokenSet<T, S> {
         &self.set
+    }
+
+    /// Whether the set in RAM holds a refresh answer whose flash write failed. The
+    /// provider has already rotated: the answer exists only in RAM, and nothing is
+    /// handed out until a later call has written it (each call tries first, with no
+    /// new exchange). A power cut before that loses the installation.
+    pub const fn has_unsaved_answer(&self) -> bool {
+        self.unsaved
     }
 
     /// The leeway in seconds.
@@ -438,6 +454,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         buf: &mut [u8],
     ) -> Result<&Credential<T, S>, RefreshError> {
         self.ready()?;
+        self.save_unsaved().await?;
         let now = C::now();
         let cred = self
             .set
@@ -468,6 +485,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         buf: &mut [u8],
     ) -> Result<(), RefreshError> {
         self.ready()?;
+        self.save_unsaved().await?;
         let refresh_token: SecretText<T> = self
             .set
             .credential(slot)
@@ -483,6 +501,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         let mut sink = PersistAnswer::<F, C, T, S> {
             store: self.store,
             set: &mut self.set,
+            unsaved: &mut self.unsaved,
             slot,
             work: self.work,
             clock: PhantomData,
@@ -528,6 +547,15 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         }
     }
 
+    /// Writes a refresh answer whose earlier write failed.
+    async fn save_unsaved(&mut self) -> Result<(), RefreshError> {
+        if self.unsaved {
+            self.store.save(&self.set, self.work).await?;
+            self.unsaved = false;
+        }
+        Ok(())
+    }
+
     /// The error of a sticky state, or `Ok` when the network may be used.
     fn ready(&mut self) -> Result<(), RefreshError> {
         match self.state {
@@ -560,6 +588,7 @@ fn fingerprint(refresh_token: &str) -> [u8; FINGERPRINT_LEN] {
 struct PersistAnswer<'s, F: NorFlash, C, const T: usize, const S: usize> {
     store: &'s mut TokenStore<F>,
     set: &'s mut TokenSet<T, S>,
+    unsaved: &'s mut bool,
     slot: Slot,
     work: &'s mut [u8],
     clock: PhantomData<fn() -> C>,
@@ -576,11 +605,42 @@ impl<F: NorFlash, C: UnixClock, const T: usize, const S: usize> OnAnswer
             return None;
         };
         let now = C::now();
-        Some(
-            self.store
-                .apply_refresh(self.set, token, now, self.slot, self.work)
-                .await
-                .map(|_| ()),
-        )
+        let r = self
+            .store
+            .apply_refresh(self.set, token, now, self.slot, self.work)
+            .await
+            .map(|_| ());
+        if let Err(
+            PersistError::Flash(_)
+            | PersistError::Full
+            | PersistError::Corrupted
+            | PersistError::Storage,
+        ) = r
+        {
+            // The provider has rotated; the answer exists only here now. Keep it in
+            // RAM (handed out only once a later write succeeds) rather than lose it.
+            let mut next = self.set.clone();
+            if next.apply(token, now).is_ok() {
+                *self.set = next;
+                *self.unsaved = true;
+            }
+        }
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_survives_its_flash_byte_and_unknown_bytes_are_refused() {
+        for r in Reauthorization::ALL {
+            assert_eq!(Reauthorization::from_byte(r.to_byte()), Some(r));
+            assert_eq!(Reauthorization::from_code(r.as_str()), Some(r));
+        }
+        assert_eq!(Reauthorization::from_byte(0), None);
+        assert_eq!(Reauthorization::from_byte(200), None);
+        assert_ne!(fingerprint("xoxe-1-a"), fingerprint("xoxe-1-b"));
     }
 }

@@ -295,7 +295,44 @@ fn a_valid_token_needs_no_exchange_and_an_expiring_one_is_refreshed_and_persiste
 }
 
 #[test]
-fn a_failed_flash_write_hands_out_nothing() {
+fn a_failed_flash_write_hands_out_nothing_and_the_answer_is_written_later() {
+    let flash = provisioned(1, 60);
+    advance(60);
+    let f = flash.clone();
+    run(async move {
+        let mut store = store(&f);
+        let mut work = [0u8; 2048];
+        let mut buf = [0u8; 4096];
+        let mut net = Scripted::new([http("200 OK", "", &slack_token(2, 3600))]);
+        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
+            .await
+            .unwrap();
+        f.0.fail.store(true, Ordering::SeqCst);
+        for _ in 0..3 {
+            let r = lp.access_token(&mut net, &mut buf).await;
+            assert!(
+                matches!(r, Err(RefreshError::Persist(PersistError::Flash(_)))),
+                "{r:?}"
+            );
+            assert!(lp.has_unsaved_answer(), "the answer is kept in RAM");
+        }
+        assert_eq!(
+            net.requests.len(),
+            1,
+            "no new exchange while the write fails"
+        );
+        // Flash works again: the kept answer is written, then handed out.
+        f.0.fail.store(false, Ordering::SeqCst);
+        let t = lp.access_token(&mut net, &mut buf).await.unwrap();
+        assert_eq!(t.expose(), "xoxe.xoxb-1-access2");
+        assert!(!lp.has_unsaved_answer());
+        assert_eq!(net.requests.len(), 1);
+    });
+    assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access2");
+}
+
+#[test]
+fn a_failed_flash_write_then_a_power_cut_leaves_the_old_set() {
     let flash = provisioned(1, 60);
     advance(60);
     let f = flash.clone();
@@ -309,18 +346,9 @@ fn a_failed_flash_write_hands_out_nothing() {
             .unwrap();
         f.0.fail.store(true, Ordering::SeqCst);
         let r = lp.access_token(&mut net, &mut buf).await;
-        assert!(
-            matches!(r, Err(RefreshError::Persist(PersistError::Flash(_)))),
-            "{r:?}"
-        );
-        let main = lp.token_set().credential(Slot::Main).unwrap();
-        assert_eq!(
-            main.access_token.expose(),
-            "xoxe.xoxb-1-access1",
-            "RAM set unchanged"
-        );
-        assert_eq!(net.requests.len(), 1);
+        assert!(matches!(r, Err(RefreshError::Persist(_))), "{r:?}");
     });
+    // Power cut (the loop and its RAM are gone): flash still holds the old set.
     flash.0.fail.store(false, Ordering::SeqCst);
     assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access1");
 }
