@@ -76,6 +76,8 @@ mod fmt;
 pub mod persist;
 #[cfg(feature = "persist")]
 pub mod refresh;
+#[cfg(feature = "provision")]
+pub mod provision;
 pub mod rsa;
 pub mod signature;
 mod transport;

@@ -48,7 +48,7 @@ pub const fn buffer_len(encoded_len: usize) -> usize {
 }
 
 /// The map's cache: none (every lookup reads flash; the map is tiny).
-type NoCache = Cache<Uncached, Uncached, Uncached, u8>;
+pub(crate) type NoCache = Cache<Uncached, Uncached, Uncached, u8>;
 
 /// Why the token set could not be read from or written to flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl<E: NorFlashError> From<sequential_storage::Error<E>> for PersistError {
 /// (at least two erase pages, page-aligned), read and written through a caller's
 /// working buffer of at least the encoded set's length plus a few words.
 pub struct TokenStore<F: NorFlash> {
-    map: MapStorage<u8, F, NoCache>,
+    pub(crate) map: MapStorage<u8, F, NoCache>,
 }
 
 impl<F: NorFlash> TokenStore<F> {

@@ -8,20 +8,16 @@
 //!
 //! Run: `cargo test -p picoauth-embassy --features persist --test power_loss -- --nocapture`
 
-use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
-
-use embedded_storage_async::nor_flash::{
-    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
-};
+use embedded_storage_async::nor_flash::NorFlashErrorKind;
 use picoauth::exchange::Token;
 use picoauth::json::pinterest::{self, Pinterest};
 use picoauth::token_set::{Slot, TokenSet};
 use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 
-const WORD: usize = 4;
-const PAGE: usize = 1024;
+#[path = "support/cut_flash.rs"]
+mod cut_flash;
+use cut_flash::{block_on, CutFlash, PAGE, WORD};
+
 const PAGES: usize = 4;
 /// Refreshes in the interrupted sequence: enough to fill the pages and make the map
 /// erase and garbage-collect several times.
@@ -29,163 +25,6 @@ const REFRESHES: usize = 24;
 const BUF: usize = 2048;
 
 type Set = TokenSet<256, 64>;
-
-/// The flash double's only error: the power is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PowerOff;
-
-impl NorFlashError for PowerOff {
-    fn kind(&self) -> NorFlashErrorKind {
-        NorFlashErrorKind::Other
-    }
-}
-
-/// NOR flash in RAM (writes only clear bits, erases set a whole page to 0xFF) that
-/// loses power after `budget` word writes and page erases, and counts wear.
-struct CutFlash {
-    mem: Vec<u8>,
-    budget: Option<usize>,
-    /// Whether the operation during which power is cut still lands (the cell was
-    /// programmed, the driver never reported success) or not.
-    lands: bool,
-    /// Whether the operation during which power is cut is torn: an erase resets only
-    /// the first half of the page, a word write programs only its first half.
-    torn: bool,
-    off: bool,
-    words_written: usize,
-    erases: usize,
-    double_writes: usize,
-}
-
-impl CutFlash {
-    fn new(mem: Vec<u8>, budget: Option<usize>) -> Self {
-        Self {
-            mem,
-            budget,
-            lands: false,
-            torn: false,
-            off: false,
-            words_written: 0,
-            erases: 0,
-            double_writes: 0,
-        }
-    }
-
-    /// Spends one operation; `false` once the power is cut (the operation is then
-    /// applied only if `lands`, and reported as failed either way).
-    fn spend(&mut self) -> bool {
-        if self.off {
-            return false;
-        }
-        match &mut self.budget {
-            Some(0) => {
-                self.off = true;
-                false
-            }
-            Some(n) => {
-                *n -= 1;
-                true
-            }
-            None => true,
-        }
-    }
-}
-
-impl CutFlash {
-    /// True exactly once: for the operation during which a landing cut happens.
-    fn lands_now(&mut self) -> bool {
-        core::mem::take(&mut self.lands)
-    }
-
-    /// True exactly once: for the operation during which a tearing cut happens.
-    fn tears_now(&mut self) -> bool {
-        core::mem::take(&mut self.torn)
-    }
-}
-
-impl ErrorType for CutFlash {
-    type Error = PowerOff;
-}
-
-impl ReadNorFlash for CutFlash {
-    const READ_SIZE: usize = 1;
-
-    async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), PowerOff> {
-        if self.off {
-            return Err(PowerOff);
-        }
-        let o = offset as usize;
-        bytes.copy_from_slice(&self.mem[o..o + bytes.len()]);
-        Ok(())
-    }
-
-    fn capacity(&self) -> usize {
-        self.mem.len()
-    }
-}
-
-impl NorFlash for CutFlash {
-    const WRITE_SIZE: usize = WORD;
-    const ERASE_SIZE: usize = PAGE;
-
-    async fn erase(&mut self, from: u32, to: u32) -> Result<(), PowerOff> {
-        for page in (from as usize..to as usize).step_by(PAGE) {
-            let on = self.spend();
-            if !on && self.tears_now() {
-                self.mem[page..page + PAGE / 2].fill(0xFF);
-            } else if on || self.lands_now() {
-                self.mem[page..page + PAGE].fill(0xFF);
-                self.erases += 1;
-            }
-            if !on {
-                return Err(PowerOff);
-            }
-        }
-        Ok(())
-    }
-
-    async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), PowerOff> {
-        assert_eq!(offset as usize % WORD, 0, "unaligned write");
-        assert_eq!(bytes.len() % WORD, 0, "partial-word write");
-        for (i, word) in bytes.chunks(WORD).enumerate() {
-            let on = self.spend();
-            let o = offset as usize + i * WORD;
-            if !on && self.tears_now() {
-                for (c, w) in self.mem[o..o + WORD / 2].iter_mut().zip(word) {
-                    *c &= *w;
-                }
-                return Err(PowerOff);
-            }
-            if !on && !self.lands_now() {
-                return Err(PowerOff);
-            }
-            let cell = &mut self.mem[o..o + WORD];
-            if cell.iter().any(|&b| b != 0xFF) {
-                self.double_writes += 1;
-            }
-            // NOR: a write can only clear bits.
-            for (c, w) in cell.iter_mut().zip(word) {
-                *c &= *w;
-            }
-            self.words_written += 1;
-            if !on {
-                return Err(PowerOff);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Runs a future whose I/O is all in RAM to completion.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// The provider's answer to refresh number `i`: a new access token and a rotated
 /// refresh token, each 80+ bytes like Pinterest's.

@@ -54,6 +54,8 @@ pub mod http;
 pub mod json;
 pub mod pkce;
 pub mod provider;
+#[cfg(feature = "provision")]
+pub mod provision;
 pub mod request;
 pub mod secret;
 mod sink;
