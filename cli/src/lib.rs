@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 
 mod demo;
 mod login;
+mod provision;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod tokens;
 

@@ -79,6 +79,10 @@ pub(crate) struct LoginArgs {
     /// Print secrets instead of redacting them.
     #[arg(long)]
     show_secrets: bool,
+    /// Where to write the token set for a device (`--save-token-set`,
+    /// `--provisioning-image`).
+    #[command(flatten)]
+    outputs: crate::provision::Outputs,
     /// Test only: fetch the authorize URL and follow its redirect instead of a browser.
     #[arg(long, hide = true)]
     browser_follow: bool,
@@ -367,32 +371,58 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             .map_err(|e| usage(format!("--ca-cert: {e}")))?;
     }
     let client = builder.build().map_err(|e| failure(e.to_string()))?;
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
-    if let Some(store) = &args.store {
-        let (outcome, saved) = client
-            .exchange_with(&token_req, |o| {
-                let saved = matches!(o, picoauth::exchange::Outcome::Token { .. })
-                    .then(|| crate::tokens::save(store, o, args.key.as_deref()));
-                (
-                    picoauth_std::OwnedOutcome::from_outcome(o, provider.kind),
-                    saved,
-                )
-            })
-            .map_err(|e| failure(e.to_string()))?;
-        let code = print_outcome(&outcome, args.show_secrets, out, err);
-        return match saved {
-            Some(Ok(key)) => {
-                let _ = writeln!(err, "picoauth: saved installation {key}");
-                Ok(code)
-            }
-            Some(Err(e)) => Err(failure(format!("--store: {e}"))),
-            None => Ok(code),
-        };
-    }
-    let outcome = client
-        .exchange(&token_req)
+    let now = unix_now();
+    let wants_set = args.outputs.wanted();
+    let (outcome, set, saved) = client
+        .exchange_with(&token_req, |o| {
+            let is_token = matches!(o, picoauth::exchange::Outcome::Token { .. });
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            let saved = args
+                .store
+                .as_ref()
+                .filter(|_| is_token)
+                .map(|store| crate::tokens::save(store, o, args.key.as_deref()));
+            #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+            let saved: Option<Result<String, String>> = None;
+            let set = (is_token && wants_set).then(|| {
+                crate::provision::CliTokenSet::from_outcome(o, now).map_err(|e| e.to_string())
+            });
+            (
+                picoauth_std::OwnedOutcome::from_outcome(o, provider.kind),
+                set,
+                saved,
+            )
+        })
         .map_err(|e| failure(e.to_string()))?;
-    Ok(print_outcome(&outcome, args.show_secrets, out, err))
+    let code = print_outcome(&outcome, args.show_secrets, out, err);
+    match saved {
+        Some(Ok(key)) => {
+            let _ = writeln!(err, "picoauth: saved installation {key}");
+        }
+        Some(Err(e)) => return Err(failure(format!("--store: {e}"))),
+        None => {}
+    }
+    match set {
+        Some(set) => {
+            let set = set.map_err(|e| failure(format!("token set: {e}")))?;
+            let id = crate::provision::random_id().map_err(failure)?;
+            let lines = args
+                .outputs
+                .write(&set, &args.client_id, secret.as_deref(), id)
+                .map_err(failure)?;
+            for line in lines {
+                let _ = writeln!(err, "picoauth: {line}");
+            }
+        }
+        None if wants_set => {
+            let _ = writeln!(
+                err,
+                "picoauth: no token set written: the provider did not answer with tokens"
+            );
+        }
+        None => {}
+    }
+    Ok(code)
 }
 
 /// The most a redirect request head may take.

@@ -11,6 +11,8 @@ use picoauth::exchange::Outcome;
 use picoauth::provider::{AuthMethod, ProviderKind};
 use picoauth::token_set::Slot;
 
+use zeroize::Zeroizing;
+
 use crate::{EXIT_FAILURE, EXIT_USAGE};
 use picoauth_std::owned::{redacted, Secret};
 use picoauth_std::tokens::{
@@ -41,6 +43,25 @@ pub(crate) enum TokensCommand {
         client: ClientArgs,
         /// The installation key.
         key: String,
+    },
+    /// Write one installation's token set for a device: `--save-token-set` (the
+    /// firmware's encoding) and/or `--provisioning-image` (with the client id and
+    /// secret). The server must then stop refreshing that installation: with rotating
+    /// refresh tokens, the device's first refresh kills the server's copy.
+    Export {
+        #[command(flatten)]
+        store: StoreArg,
+        /// The installation key.
+        key: String,
+        /// The client id (for `--provisioning-image`).
+        #[arg(long)]
+        client_id: Option<String>,
+        /// The environment variable holding the client secret (for
+        /// `--provisioning-image`; none: a public client).
+        #[arg(long)]
+        client_secret_env: Option<String>,
+        #[command(flatten)]
+        outputs: crate::provision::Outputs,
     },
     /// Run the background refresher, printing its counters every interval.
     Watch {
@@ -139,7 +160,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
 
 /// Runs a `tokens` subcommand.
 pub(crate) fn run(cmd: TokensCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let r = runtime().and_then(|rt| rt.block_on(dispatch(cmd, out)));
+    let r = runtime().and_then(|rt| rt.block_on(dispatch(cmd, out, &mut *err)));
     match r {
         Ok(code) => code,
         Err(Fail(code, msg)) => {
@@ -149,7 +170,11 @@ pub(crate) fn run(cmd: TokensCommand, out: &mut dyn Write, err: &mut dyn Write) 
     }
 }
 
-async fn dispatch(cmd: TokensCommand, out: &mut dyn Write) -> Result<u8, Fail> {
+async fn dispatch(
+    cmd: TokensCommand,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Fail> {
     match cmd {
         TokensCommand::List(s) => {
             let store = open(&s.store).await?;
@@ -166,6 +191,22 @@ async fn dispatch(cmd: TokensCommand, out: &mut dyn Write) -> Result<u8, Fail> {
         TokensCommand::Refresh { store, client, key } => {
             let store = open(&store.store).await?;
             with_store!(store, st => refresh(st, &client, &key, out).await)
+        }
+        TokensCommand::Export {
+            store,
+            key,
+            client_id,
+            client_secret_env,
+            outputs,
+        } => {
+            let secret = match &client_secret_env {
+                Some(var) => Some(Zeroizing::new(std::env::var(var).map_err(|_| {
+                    Fail(EXIT_USAGE, format!("environment variable {var} is not set"))
+                })?)),
+                None => None,
+            };
+            let store = open(&store.store).await?;
+            with_store!(store, st => export(&st, &key, client_id.as_deref(), secret.as_deref().map(String::as_str), &outputs, err).await)
         }
         TokensCommand::Watch {
             store,
@@ -359,6 +400,45 @@ async fn watch<S: TokenStore>(
     }
     bg.abort();
     m.idle().await;
+    Ok(0)
+}
+
+async fn export<S: TokenStore>(
+    store: &S,
+    k: &str,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+    outputs: &crate::provision::Outputs,
+    err: &mut dyn Write,
+) -> Result<u8, Fail> {
+    if !outputs.wanted() {
+        return Err(Fail(
+            EXIT_USAGE,
+            "give --save-token-set FILE and/or --provisioning-image FILE".into(),
+        ));
+    }
+    let client_id = match (client_id, &outputs.provisioning_image) {
+        (Some(c), _) => c,
+        (None, Some(_)) => {
+            return Err(Fail(
+                EXIT_USAGE,
+                "--provisioning-image needs --client-id".into(),
+            ))
+        }
+        (None, None) => "-",
+    };
+    let Some(s) = store.get(&key(k)?).await.map_err(store_err)? else {
+        return Err(Fail(EXIT_FAILURE, format!("no installation {k}")));
+    };
+    // The server's token set has the command's capacities: written as stored.
+    let set: &crate::provision::CliTokenSet = &s.installation.tokens;
+    let id = crate::provision::random_id().map_err(|e| Fail(EXIT_FAILURE, e))?;
+    let lines = outputs
+        .write(set, client_id, client_secret, id)
+        .map_err(|e| Fail(EXIT_FAILURE, e))?;
+    for line in lines {
+        let _ = writeln!(err, "picoauth: {line}");
+    }
     Ok(0)
 }
 

@@ -21,7 +21,7 @@ fn le_u32(b: Option<&[u8]>) -> Option<u32> {
 
 impl<'a> Image<'a> {
     /// The length of the image whose header starts `bytes` (at least
-    /// [`HEADER_LEN`](super::HEADER_LEN) bytes), after checking the magic, the version
+    /// [`HEADER_LEN`] bytes), after checking the magic, the version
     /// and the reserved bytes: how much to read from flash before [`parse`](Self::parse).
     ///
     /// # Errors
