@@ -74,10 +74,10 @@ mod exchange;
 mod fmt;
 #[cfg(feature = "persist")]
 pub mod persist;
-#[cfg(feature = "persist")]
-pub mod refresh;
 #[cfg(feature = "provision")]
 pub mod provision;
+#[cfg(feature = "persist")]
+pub mod refresh;
 pub mod rsa;
 pub mod signature;
 mod transport;

@@ -43,10 +43,13 @@ use picoauth::token_set::TokenSet;
 use picoauth::ClientSecret;
 use zeroize::Zeroize as _;
 
-use crate::persist::{PersistError, TokenStore, TOKEN_SET_KEY};
+use crate::persist::{PersistError, TokenStore, REFUSAL_KEY, TOKEN_SET_KEY};
 
 /// The map key under which the client id and secret are stored.
-pub const CLIENT_KEY: u8 = 2;
+pub const CLIENT_KEY: u8 = 3;
+
+// One map, one key per item.
+const _: () = assert!(CLIENT_KEY != TOKEN_SET_KEY && CLIENT_KEY != REFUSAL_KEY);
 
 /// Bytes the map's working buffer needs beyond an item (key and word rounding, as in
 /// [`persist::buffer_len`](crate::persist::buffer_len)).

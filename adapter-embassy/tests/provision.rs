@@ -14,7 +14,7 @@ use picoauth::json::pinterest::{self, Pinterest};
 use picoauth::provision::{Image, ImageError, HEADER_LEN, TRAILER_LEN};
 use picoauth::token_set::{CodecError, Slot, TokenSet};
 use picoauth::ClientSecret;
-use picoauth_embassy::persist::{PersistError, TokenStore};
+use picoauth_embassy::persist::{PersistError, TokenStore, REFUSAL_KEY};
 use picoauth_embassy::provision::{
     load_client, provision, ProvisionError, Provisioned, CLIENT_KEY,
 };
@@ -382,6 +382,23 @@ fn corrupt_client_item_is_corrupted() {
     let mut store = dev.map();
     let r = block_on(load_client(&mut store, &mut buf));
     assert_eq!(r, Err(ProvisionError::Persist(PersistError::Corrupted)));
+}
+
+/// The client item and the refresh loop's refusal record live side by side in the map.
+#[test]
+fn client_item_leaves_the_refusal_record_alone() {
+    let dev = Device::blank();
+    let mut buf = [0u8; BUF];
+    let config = MapConfig::<Part>::try_new(0..(PAGE * MAP_PAGES) as u32).unwrap();
+    let mut raw =
+        MapStorage::<u8, Part, _>::new(dev.map().into_flash(), config, Cache::new_uncached());
+    block_on(raw.store_item(&mut buf, &REFUSAL_KEY, &&b"refusal"[..])).unwrap();
+    dev.flash_image(&image_bytes(ID, "1234567", Some("s"), &encoded(&set("x"))));
+    let (what, _, client) = dev.boot().unwrap();
+    assert_eq!(what, Provisioned::Moved { id: ID });
+    assert_eq!(client.unwrap().1, "1234567");
+    let got: Option<&[u8]> = block_on(raw.fetch_item(&mut buf, &REFUSAL_KEY)).unwrap();
+    assert_eq!(got, Some(&b"refusal"[..]));
 }
 
 #[test]
