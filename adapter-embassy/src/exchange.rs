@@ -4,7 +4,7 @@ use core::future::Future;
 use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{IpAddress, Stack};
-use embassy_time::{with_deadline, with_timeout, Duration, Instant};
+use embassy_time::{with_deadline, Duration, Instant};
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::{
     Aes128GcmSha256, CryptoProvider, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError,
@@ -153,7 +153,7 @@ pub(crate) async fn over_tls<C: UnixClock, R: CryptoRngCore, W: Work>(
         return Err(Error::HostNotDnsName);
     }
     let t = config.timeouts;
-    let deadline = Instant::now() + t.total;
+    let deadline = after(t.total);
 
     debug!("picoauth: resolving {}", host);
     let addrs = step(
@@ -196,8 +196,14 @@ pub(crate) async fn over_tls<C: UnixClock, R: CryptoRngCore, W: Work>(
         }
     }
     // Lets the FIN or RST go out; the answer (or error) stands whatever happens here.
-    let _ = with_timeout(t.close, socket.flush()).await;
+    let _ = with_deadline(after(t.close), socket.flush()).await;
     result
+}
+
+/// `timeout` from now; a timeout too large for the clock means no limit (no overflow
+/// panic on a caller's `Duration::MAX`).
+pub(crate) fn after(timeout: Duration) -> Instant {
+    Instant::now().checked_add(timeout).unwrap_or(Instant::MAX)
 }
 
 /// Runs `fut` within its step timeout and the exchange's deadline, whichever comes
@@ -208,7 +214,7 @@ async fn step<F: Future>(
     stage: Stage,
     fut: F,
 ) -> Result<F::Output, Error> {
-    let step_end = Instant::now() + timeout;
+    let step_end = after(timeout);
     let end = if step_end < deadline {
         step_end
     } else {
@@ -300,7 +306,7 @@ async fn over_socket<C: UnixClock, R: CryptoRngCore, W: Work>(
     let out = work.run(&mut io, deadline).await?;
     debug!("picoauth: answer from {}", host);
     // close_notify, so the server sees a clean end; the answer is in hand already.
-    let _ = with_timeout(t.close, io.tls.close()).await;
+    let _ = with_deadline(after(t.close), io.tls.close()).await;
     Ok(out)
 }
 
@@ -316,7 +322,7 @@ impl<S: Read + Write> ErrorType for Timed<'_, S> {
 
 impl<S: Read + Write> Read for Timed<'_, S> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, IoError> {
-        match with_timeout(self.timeout, self.tls.read(buf)).await {
+        match with_deadline(after(self.timeout), self.tls.read(buf)).await {
             Ok(Ok(n)) => Ok(n),
             // A peer that closes after the response is the end of the stream, which the
             // core's reader judges (complete or truncated).
@@ -329,14 +335,14 @@ impl<S: Read + Write> Read for Timed<'_, S> {
 
 impl<S: Read + Write> Write for Timed<'_, S> {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, IoError> {
-        match with_timeout(self.timeout, self.tls.write(buf)).await {
+        match with_deadline(after(self.timeout), self.tls.write(buf)).await {
             Ok(r) => r.map_err(IoError::Tls),
             Err(_) => Err(IoError::TimedOut),
         }
     }
 
     async fn flush(&mut self) -> Result<(), IoError> {
-        match with_timeout(self.timeout, self.tls.flush()).await {
+        match with_deadline(after(self.timeout), self.tls.flush()).await {
             Ok(r) => r.map_err(IoError::Tls),
             Err(_) => Err(IoError::TimedOut),
         }

@@ -3,7 +3,7 @@
 //! ([`RefreshLoop`](crate::RefreshLoop)) takes either through [`Transport`].
 
 use embassy_net::Stack;
-use embassy_time::{with_timeout, Duration, Instant};
+use embassy_time::{with_deadline, Duration};
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::CryptoRngCore;
 use picoauth::exchange::Outcome;
@@ -98,7 +98,7 @@ impl<S: Read + Write> Transport for Stream<S> {
         buf: &'b mut [u8],
         on_answer: &mut A,
     ) -> Result<(Outcome<'b>, A::Output), Error> {
-        let deadline = Instant::now() + self.total;
+        let deadline = crate::exchange::after(self.total);
         let mut io = TimedStream {
             io: &mut self.io,
             timeout: self.read,
@@ -129,18 +129,18 @@ fn io_error<E: embedded_io_async::Error>(
 
 impl<S: Read> Read for TimedStream<'_, S> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, IoError> {
-        io_error(with_timeout(self.timeout, self.io.read(buf)).await)
+        io_error(with_deadline(crate::exchange::after(self.timeout), self.io.read(buf)).await)
     }
 }
 
 impl<S: Write> Write for TimedStream<'_, S> {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, IoError> {
-        io_error(with_timeout(self.timeout, self.io.write(buf)).await)
+        io_error(with_deadline(crate::exchange::after(self.timeout), self.io.write(buf)).await)
     }
 
     async fn flush(&mut self) -> Result<(), IoError> {
         io_error(
-            with_timeout(self.timeout, self.io.flush())
+            with_deadline(crate::exchange::after(self.timeout), self.io.flush())
                 .await
                 .map(|r| r.map(|()| 0)),
         )
