@@ -90,7 +90,6 @@ pub enum Provisioned {
 
 /// Why provisioning failed. Flash is as it was unless the variant says otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ProvisionError {
     /// The region holds no valid image and the device was never provisioned.
@@ -119,6 +118,20 @@ impl fmt::Display for ProvisionError {
 }
 
 impl core::error::Error for ProvisionError {}
+
+// By hand: `embedded-storage`'s error kind has no `defmt::Format`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for ProvisionError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Image(e) => defmt::write!(f, "Image({})", e),
+            Self::Region(kind) => defmt::write!(f, "Region({})", defmt::Debug2Format(kind)),
+            Self::Range => defmt::write!(f, "Range"),
+            Self::BufferTooSmall(n) => defmt::write!(f, "BufferTooSmall({=usize})", n),
+            Self::Persist(e) => defmt::write!(f, "Persist({})", e),
+        }
+    }
+}
 
 impl From<PersistError> for ProvisionError {
     fn from(e: PersistError) -> Self {

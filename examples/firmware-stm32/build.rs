@@ -9,7 +9,4 @@ fn main() {
     println!("cargo:rustc-env=PICOAUTH_BUILD_UNIX_TIME={now}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PICOAUTH_HOST");
-    println!("cargo:rerun-if-env-changed=PICOAUTH_SLACK_CLIENT_ID");
-    println!("cargo:rerun-if-env-changed=PICOAUTH_SLACK_CLIENT_SECRET");
-    println!("cargo:rerun-if-env-changed=PICOAUTH_SLACK_CODE");
 }
