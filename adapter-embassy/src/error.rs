@@ -284,7 +284,10 @@ mod tests {
         assert!(Error::Certificate(CertificateError::UnknownIssuer).is_certificate_error());
         assert!(!Error::Handshake(TlsError::InvalidRecord).is_certificate_error());
         assert!(!Error::Timeout(Stage::Handshake).is_certificate_error());
-        assert!(!Error::Exchange(ExchangeError::WriteZero).is_certificate_error());
+        assert!(!Error::Exchange(ExchangeError::Response(
+            picoauth::http::response::ResponseError::Truncated
+        ))
+        .is_certificate_error());
     }
 
     #[test]

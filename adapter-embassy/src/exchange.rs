@@ -10,7 +10,7 @@ use embedded_tls::{
     Aes128GcmSha256, CryptoProvider, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError,
     TlsVerifier,
 };
-use picoauth::exchange::{asynch, Outcome};
+use picoauth::exchange::{asynch, ExchangeError, Outcome};
 use picoauth::provider::Endpoint;
 use picoauth::request::TokenRequest;
 
@@ -245,7 +245,11 @@ where
     let reading = with_deadline(deadline, asynch::read_response(io, req, buf))
         .await
         .map_err(|_| Error::Timeout(Stage::Exchange))??;
-    let (outcome, _keep_alive) = reading.finish_exchange::<IoError>()?;
+    // One exchange per connection: the answer's keep-alive is not used.
+    let outcome = reading
+        .into_answer()
+        .map_err(ExchangeError::into_io::<IoError>)?
+        .outcome;
     // The answer is in hand: handle it before anything else (closing included).
     let handled = on_answer.on_answer(&outcome).await;
     Ok((outcome, handled))

@@ -53,7 +53,7 @@ use core::marker::PhantomData;
 
 use embedded_storage_async::nor_flash::NorFlash;
 use picoauth::exchange::{Outcome, ProviderError};
-use picoauth::json::rfc6749::ErrorCode;
+use picoauth::json::rfc6749::Rfc6749ErrorCode;
 use picoauth::json::slack::SlackErrorCode;
 use picoauth::provider::Provider;
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
@@ -195,8 +195,8 @@ pub fn classify(outcome: &Outcome<'_>, now: u64) -> Option<Refusal> {
                     _ => None,
                 },
                 ProviderError::Rfc6749(e) => match e.code {
-                    ErrorCode::InvalidGrant => Some(Reauthorization::InvalidGrant),
-                    ErrorCode::Other(code) => code
+                    Rfc6749ErrorCode::InvalidGrant => Some(Reauthorization::InvalidGrant),
+                    Rfc6749ErrorCode::Other(code) => code
                         .as_plain()
                         .and_then(Reauthorization::from_code)
                         .filter(|r| *r != Reauthorization::RefreshTokenRefused),

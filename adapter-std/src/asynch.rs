@@ -9,7 +9,7 @@ use std::io;
 use std::time::Instant;
 
 use embedded_io_adapters::tokio_1::FromTokio;
-use picoauth::exchange::{self, ExchangeError, Outcome};
+use picoauth::exchange::{self, Answer, ExchangeError, Outcome};
 use picoauth::provider::Endpoint;
 use picoauth::request::TokenRequest;
 use rustls::pki_types::ServerName;
@@ -75,10 +75,7 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures; a provider's refusal is
     /// an `Ok` outcome.
     pub async fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        self.exchange_full(req, |o, www| {
-            OwnedOutcome::from_outcome(o, req.provider().kind).with_www_authenticate(www)
-        })
-        .await
+        self.exchange_full(req, OwnedOutcome::from_answer).await
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f`.
@@ -90,21 +87,22 @@ impl Client {
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>) -> R,
     ) -> Result<R, Error> {
-        self.exchange_full(req, |o, _| f(o)).await
+        self.exchange_full(req, |a| f(&a.outcome)).await
     }
 
-    /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
-    /// `WWW-Authenticate` value; the whole exchange is bounded by the total timeout.
+    /// As [`exchange_with`](Self::exchange_with), and `f` gets the whole [`Answer`]
+    /// (the response's head fields beside the outcome); the whole exchange is
+    /// bounded by the total timeout.
     async fn exchange_full<R>(
         &self,
         req: &TokenRequest<'_>,
-        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+        f: impl FnOnce(&Answer<'_>) -> R,
     ) -> Result<R, Error> {
         let trace = crate::trace::Exchange::begin(req);
         let r = self
-            .exchange_traced(req, |o, www| {
-                trace.outcome(o);
-                f(o, www)
+            .exchange_traced(req, |a| {
+                trace.outcome(&a.outcome);
+                f(a)
             })
             .await;
         if let Err(e) = &r {
@@ -116,7 +114,7 @@ impl Client {
     async fn exchange_traced<R>(
         &self,
         req: &TokenRequest<'_>,
-        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+        f: impl FnOnce(&Answer<'_>) -> R,
     ) -> Result<R, Error> {
         let deadline = crate::client::deadline_after(Instant::now(), self.total_timeout);
         let sent = AtomicBool::new(false);
@@ -129,7 +127,7 @@ impl Client {
         }
     }
 
-    /// One exchange; `f` gets the outcome and the response's `WWW-Authenticate`.
+    /// One exchange; `f` gets the answer.
     /// `sent` is set once a byte of the request may have left.
     ///
     /// The request is sent once: a pooled connection the server has closed meanwhile is
@@ -139,7 +137,7 @@ impl Client {
         &self,
         req: &TokenRequest<'_>,
         sent: &AtomicBool,
-        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+        f: impl FnOnce(&Answer<'_>) -> R,
     ) -> Result<R, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
@@ -152,9 +150,9 @@ impl Client {
         };
         let result = run(&mut stream, req, &mut buf, sent).await;
         match result {
-            Ok((outcome, keep_alive, www)) => {
-                let r = f(&outcome, www.as_deref());
-                if keep_alive {
+            Ok(answer) => {
+                let r = f(&answer);
+                if answer.response.keep_alive {
                     self.pool.put(key, stream);
                 }
                 Ok(r)
@@ -201,10 +199,9 @@ async fn run<'b>(
     req: &TokenRequest<'_>,
     buf: &'b mut [u8],
     sent: &AtomicBool,
-) -> Result<crate::client::Answer<'b>, ExchangeError<io::Error>> {
+) -> Result<Answer<'b>, ExchangeError<io::Error>> {
     let mut io = FromTokio::new(Tracked { stream, sent });
-    let reading = exchange::asynch::read_response(&mut io, req, buf).await?;
-    crate::client::answer(reading)
+    exchange::asynch::exchange(&mut io, req, buf).await
 }
 
 /// The stream with a flag raised before the first request byte is written (the TLS

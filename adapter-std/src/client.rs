@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use embedded_io_adapters::std::FromStd;
-use picoauth::exchange::{self, ExchangeError, Outcome};
+use picoauth::exchange::{self, Answer, ExchangeError, Outcome};
 use picoauth::provider::Endpoint;
 use picoauth::request::TokenRequest;
 use rustls::pki_types::ServerName;
@@ -233,9 +233,7 @@ impl Client {
     /// Transport, TLS, timeout or malformed-response failures. A provider's refusal
     /// is an `Ok` outcome, not an error.
     pub fn exchange(&self, req: &TokenRequest<'_>) -> Result<OwnedOutcome, Error> {
-        self.exchange_full(req, |o, www| {
-            OwnedOutcome::from_outcome(o, req.provider().kind).with_www_authenticate(www)
-        })
+        self.exchange_full(req, OwnedOutcome::from_answer)
     }
 
     /// Exchanges `req` and hands the borrowed outcome to `f` (no copies).
@@ -247,20 +245,20 @@ impl Client {
         req: &TokenRequest<'_>,
         f: impl FnOnce(&Outcome<'_>) -> R,
     ) -> Result<R, Error> {
-        self.exchange_full(req, |o, _| f(o))
+        self.exchange_full(req, |a| f(&a.outcome))
     }
 
-    /// As [`exchange_with`](Self::exchange_with), and `f` also gets the response's
-    /// `WWW-Authenticate` value.
+    /// As [`exchange_with`](Self::exchange_with), and `f` gets the whole [`Answer`]
+    /// (the response's head fields beside the outcome).
     fn exchange_full<R>(
         &self,
         req: &TokenRequest<'_>,
-        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+        f: impl FnOnce(&Answer<'_>) -> R,
     ) -> Result<R, Error> {
         let trace = crate::trace::Exchange::begin(req);
-        let r = self.exchange_traced(req, |o, www| {
-            trace.outcome(o);
-            f(o, www)
+        let r = self.exchange_traced(req, |a| {
+            trace.outcome(&a.outcome);
+            f(a)
         });
         if let Err(e) = &r {
             trace.failed(e);
@@ -271,16 +269,16 @@ impl Client {
     fn exchange_traced<R>(
         &self,
         req: &TokenRequest<'_>,
-        f: impl FnOnce(&Outcome<'_>, Option<&str>) -> R,
+        f: impl FnOnce(&Answer<'_>) -> R,
     ) -> Result<R, Error> {
         let start = Instant::now();
         let mut attempt = 1u32;
         // Wiped when dropped, on every path: it held the request and the tokens.
         let mut buf = zeroize::Zeroizing::new(vec![0u8; self.settings.max_response_bytes]);
         loop {
-            let (outcome, www) = self.exchange_once(req, &mut buf, start)?;
+            let answer = self.exchange_once(req, &mut buf, start)?;
             // Decide on a retry without holding the borrow of `buf`.
-            let wait = match (&outcome, self.settings.retry) {
+            let wait = match (&answer.outcome, self.settings.retry) {
                 (Outcome::RateLimited { retry_after, .. }, Some(policy))
                     if attempt < policy.max_attempts =>
                 {
@@ -299,18 +297,18 @@ impl Client {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
-                None => return Ok(f(&outcome, www.as_deref())),
+                None => return Ok(f(&answer)),
             }
         }
     }
 
-    /// One attempt: the outcome and the response's `WWW-Authenticate` value.
+    /// One attempt; the connection goes back to the pool when the answer allows it.
     fn exchange_once<'b>(
         &self,
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         start: Instant,
-    ) -> Result<(Outcome<'b>, Option<String>), Error> {
+    ) -> Result<Answer<'b>, Error> {
         let ep = req.provider().endpoint;
         let key = (ep.host_name().to_owned(), ep.port);
         let pooled = self.pool.take(&key, Conn::still_open);
@@ -326,11 +324,11 @@ impl Client {
         conn.sent = false;
         let result = run(&mut conn, req, buf);
         match result {
-            Ok((outcome, keep_alive, www)) => {
-                if keep_alive {
+            Ok(answer) => {
+                if answer.response.keep_alive {
                     self.pool.put(key, conn);
                 }
-                Ok((outcome, www))
+                Ok(answer)
             }
             Err(e) => Err(map_sent_error(e, conn.sent)),
         }
@@ -398,29 +396,13 @@ pub fn deadline_after(start: Instant, d: Duration) -> Instant {
         .unwrap_or(start)
 }
 
-/// The outcome, whether the connection may be reused, and `WWW-Authenticate`.
-pub(crate) type Answer<'b> = (Outcome<'b>, bool, Option<String>);
-
 fn run<'b>(
     conn: &mut Conn,
     req: &TokenRequest<'_>,
     buf: &'b mut [u8],
 ) -> Result<Answer<'b>, ExchangeError<io::Error>> {
     let mut io = FromStd::new(conn);
-    let reading = exchange::blocking::read_response(&mut io, req, buf)?;
-    answer(reading)
-}
-
-/// Takes what the head says before the body is interpreted.
-pub(crate) fn answer(
-    reading: exchange::Reading<'_>,
-) -> Result<Answer<'_>, ExchangeError<io::Error>> {
-    let www = reading
-        .response()
-        .and_then(|r| r.www_authenticate)
-        .map(str::to_owned);
-    let (outcome, keep_alive) = reading.finish_exchange()?;
-    Ok((outcome, keep_alive, www))
+    exchange::blocking::exchange(&mut io, req, buf)
 }
 
 pub(crate) fn map_error(e: ExchangeError<io::Error>) -> Error {
@@ -436,7 +418,6 @@ pub(crate) fn map_sent_error(e: ExchangeError<io::Error>, sent: bool) -> Error {
     let unanswered = matches!(
         e,
         ExchangeError::Io(_)
-            | ExchangeError::WriteZero
             | ExchangeError::Response(picoauth::http::response::ResponseError::Truncated)
     );
     let e = map_error(e);

@@ -3,8 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use picoauth::exchange::{self, Outcome, ProviderError, Token};
-use picoauth::http::response::{ResponseReader, RetryAfter};
+use picoauth::exchange::{self, Answer, InterpretError, Outcome, ProviderError, Token};
+use picoauth::http::response::{Response, ResponseReader, RetryAfter};
 use picoauth::json::JsonStr;
 use picoauth::provider::ProviderKind;
 use serde::Serialize;
@@ -265,23 +265,6 @@ impl OwnedOutcome {
         }
     }
 
-    /// Sets the `WWW-Authenticate` challenge of an error or unexpected status (the
-    /// clients and [`parse_response`] take it from the response head); other outcomes
-    /// are returned unchanged.
-    #[must_use]
-    pub fn with_www_authenticate(mut self, challenge: Option<&str>) -> Self {
-        if let Self::Error {
-            www_authenticate, ..
-        }
-        | Self::HttpError {
-            www_authenticate, ..
-        } = &mut self
-        {
-            *www_authenticate = challenge.map(str::to_owned);
-        }
-        self
-    }
-
     /// The token set, for a token outcome.
     pub fn tokens(&self) -> Option<&TokenSet> {
         match self {
@@ -336,11 +319,24 @@ impl OwnedOutcome {
         Value::Object(m)
     }
 
+    /// Copies a finished exchange: the outcome as [`from_outcome`](Self::from_outcome)
+    /// does, and the response's `WWW-Authenticate` challenge for an error or an
+    /// unexpected status.
+    pub fn from_answer(answer: &Answer<'_>) -> Self {
+        Self::copy(
+            &answer.outcome,
+            answer.response.www_authenticate,
+            &mut Budget::new(),
+        )
+    }
+
     /// Copies a borrowed core outcome: every member the body had, the ones the
     /// provider model names typed, the others verbatim. Past [`MAX_MEMBERS`] members
-    /// of the latter, the rest are left out (the typed ones are all kept).
-    pub fn from_outcome(o: &Outcome<'_>, _kind: ProviderKind) -> Self {
-        Self::copy(o, &mut Budget::new())
+    /// of the latter, the rest are left out (the typed ones are all kept). The outcome
+    /// has no response head, so no `WWW-Authenticate`
+    /// ([`from_answer`](Self::from_answer) has one).
+    pub fn from_outcome(o: &Outcome<'_>) -> Self {
+        Self::copy(o, None, &mut Budget::new())
     }
 
     /// As [`from_outcome`](Self::from_outcome), refusing a body with more than
@@ -349,15 +345,23 @@ impl OwnedOutcome {
     /// # Errors
     /// [`ParseError::TooManyMembers`].
     pub fn try_from_outcome(o: &Outcome<'_>) -> Result<Self, ParseError> {
+        Self::try_copy(o, None)
+    }
+
+    /// As [`copy`](Self::copy), refusing a body past the member budget.
+    fn try_copy(o: &Outcome<'_>, www_authenticate: Option<&str>) -> Result<Self, ParseError> {
         let mut budget = Budget::new();
-        let copied = Self::copy(o, &mut budget);
+        let copied = Self::copy(o, www_authenticate, &mut budget);
         if budget.exceeded {
             return Err(ParseError::TooManyMembers);
         }
         Ok(copied)
     }
 
-    fn copy(o: &Outcome<'_>, budget: &mut Budget) -> Self {
+    /// The owned copy of `o`; `www_authenticate` is the response head's challenge,
+    /// kept for an error or an unexpected status.
+    fn copy(o: &Outcome<'_>, www_authenticate: Option<&str>, budget: &mut Budget) -> Self {
+        let www_authenticate = www_authenticate.map(str::to_owned);
         match o {
             Outcome::Token { status, token } => {
                 let (tokens, fields) = token_parts(token, budget);
@@ -373,7 +377,7 @@ impl OwnedOutcome {
                     status: *status,
                     code,
                     description,
-                    www_authenticate: None,
+                    www_authenticate,
                     fields,
                 }
             }
@@ -401,7 +405,7 @@ impl OwnedOutcome {
             }
             _ => Self::HttpError {
                 status: o.status(),
-                www_authenticate: None,
+                www_authenticate,
             },
         }
     }
@@ -413,7 +417,7 @@ pub enum ParseError {
     /// The HTTP framing was malformed or incomplete.
     Response(picoauth::http::response::ResponseError),
     /// The body was not the provider's JSON.
-    Exchange(exchange::ExchangeError<core::convert::Infallible>),
+    Interpret(InterpretError),
     /// The body has more than [`MAX_MEMBERS`] members (and list elements) that the
     /// provider model does not name.
     TooManyMembers,
@@ -423,7 +427,7 @@ impl core::fmt::Display for ParseError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Response(e) => write!(f, "malformed HTTP response: {e}"),
-            Self::Exchange(e) => write!(f, "{e}"),
+            Self::Interpret(e) => write!(f, "{e}"),
             Self::TooManyMembers => write!(
                 f,
                 "the body has more than {MAX_MEMBERS} members the provider model does not name"
@@ -443,8 +447,8 @@ pub fn parse_body(
     status: u16,
     body: &[u8],
 ) -> Result<OwnedOutcome, ParseError> {
-    let o = exchange::interpret::<core::convert::Infallible>(kind, status, None, None, body)
-        .map_err(ParseError::Exchange)?;
+    let o =
+        exchange::interpret(kind, &Response::new(status, body)).map_err(ParseError::Interpret)?;
     OwnedOutcome::try_from_outcome(&o)
 }
 
@@ -463,16 +467,8 @@ pub fn parse_response(kind: ProviderKind, raw: &[u8]) -> Result<OwnedOutcome, Pa
     let resp = reader.response().ok_or(ParseError::Response(
         picoauth::http::response::ResponseError::Truncated,
     ))?;
-    let content_type = resp.content_type;
-    let o = exchange::interpret::<core::convert::Infallible>(
-        kind,
-        resp.status,
-        content_type,
-        resp.retry_after,
-        resp.body,
-    )
-    .map_err(ParseError::Exchange)?;
-    Ok(OwnedOutcome::try_from_outcome(&o)?.with_www_authenticate(resp.www_authenticate))
+    let o = exchange::interpret(kind, &resp).map_err(ParseError::Interpret)?;
+    OwnedOutcome::try_copy(&o, resp.www_authenticate)
 }
 
 fn team_fields(id: Option<JsonStr<'_>>, name: Option<JsonStr<'_>>) -> Fields {
@@ -560,11 +556,11 @@ impl Budget {
 /// (for redaction), `in_webhook` whether it lies in a webhook object.
 fn value_field(
     name: &str,
-    v: picoauth::json::lexer::Value<'_>,
+    v: picoauth::json::value::Value<'_>,
     in_webhook: bool,
     budget: &mut Budget,
 ) -> Option<Field> {
-    use picoauth::json::lexer::Value;
+    use picoauth::json::value::Value;
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => Field::Bool(b),
@@ -606,7 +602,7 @@ fn value_field(
 /// verbatim (secret-named ones as secrets).
 fn extensions(
     f: &mut Fields,
-    o: &picoauth::json::lexer::Object<'_>,
+    o: &picoauth::json::value::Object<'_>,
     skip: &[&str],
     budget: &mut Budget,
 ) {
@@ -628,11 +624,11 @@ fn extensions(
 /// does not name added verbatim (a field Slack adds inside `authed_user`, say).
 fn with_unknown(
     mut fields: Fields,
-    parent: &picoauth::json::lexer::Object<'_>,
+    parent: &picoauth::json::value::Object<'_>,
     name: &str,
     budget: &mut Budget,
 ) -> Fields {
-    if let Some(picoauth::json::lexer::Value::Object(o)) = parent.get(name) {
+    if let Some(picoauth::json::value::Value::Object(o)) = parent.get(name) {
         if name.contains("webhook") {
             // Every member of a webhook object goes through the webhook redaction rule.
             for (k, v) in o.members() {
@@ -653,8 +649,8 @@ fn with_unknown(
 
 /// Slack's `response_metadata` without its `warnings` (merged into `warnings`), when
 /// anything else is in it.
-fn slack_metadata(f: &mut Fields, o: &picoauth::json::lexer::Object<'_>, budget: &mut Budget) {
-    use picoauth::json::lexer::Value;
+fn slack_metadata(f: &mut Fields, o: &picoauth::json::value::Object<'_>, budget: &mut Budget) {
+    use picoauth::json::value::Value;
     let Some(Value::Object(meta)) = o.get("response_metadata") else {
         return;
     };

@@ -18,7 +18,6 @@
 #![allow(missing_docs)]
 
 use std::borrow::Cow;
-use std::convert::Infallible;
 
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
@@ -216,13 +215,7 @@ pub fn core_parse(kind: ProviderKind, wire: &[u8], buf: &mut [u8]) -> usize {
     let Some(resp) = reader.response() else {
         return 0;
     };
-    match interpret::<Infallible>(
-        kind,
-        resp.status,
-        resp.content_type,
-        resp.retry_after,
-        resp.body,
-    ) {
+    match interpret(kind, &resp) {
         Ok(o) => 1 + use_outcome(&o),
         Err(_) => 0,
     }

@@ -388,7 +388,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 crate::provision::CliTokenSet::from_outcome(o, now).map_err(|e| e.to_string())
             });
             (
-                picoauth_std::OwnedOutcome::from_outcome(o, provider.kind),
+                picoauth_std::OwnedOutcome::from_outcome(o),
                 set,
                 saved,
             )

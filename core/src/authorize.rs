@@ -36,12 +36,12 @@
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
 use crate::form::{self, Space};
 use crate::pkce::CodeChallenge;
-use crate::provider::{Endpoint, ProviderKind};
+use crate::provider::{Endpoint, EndpointError, ProviderKind};
 use crate::request::MAX_VALUE_LEN;
 use crate::sink::{encode_with, Count, Sink};
-use crate::EncodeError;
 
 /// Slack's v2 authorize URL.
 pub const SLACK_V2_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
@@ -61,7 +61,7 @@ pub enum AuthorizeError {
         needed: usize,
     },
     /// The base URL was refused (see [`Endpoint::parse`]).
-    Url(EncodeError),
+    Url(EndpointError),
     /// A required value is empty (`client_id`).
     Empty {
         /// The parameter's name.
@@ -130,12 +130,15 @@ impl fmt::Display for AuthorizeError {
 
 impl core::error::Error for AuthorizeError {}
 
-impl From<EncodeError> for AuthorizeError {
-    fn from(e: EncodeError) -> Self {
-        match e {
-            EncodeError::BufferTooSmall { needed } => Self::BufferTooSmall { needed },
-            other => Self::Url(other),
-        }
+impl From<BufferTooSmall> for AuthorizeError {
+    fn from(BufferTooSmall { needed }: BufferTooSmall) -> Self {
+        Self::BufferTooSmall { needed }
+    }
+}
+
+impl From<EndpointError> for AuthorizeError {
+    fn from(e: EndpointError) -> Self {
+        Self::Url(e)
     }
 }
 
@@ -455,10 +458,7 @@ impl<'a> AuthorizeRequest<'a> {
     /// exact size needed leaves `out` untouched.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, AuthorizeError> {
         self.validate()?;
-        encode_with(out, |sink| {
-            self.emit(sink);
-            Ok::<(), AuthorizeError>(())
-        })
+        Ok(encode_with(out, |sink| self.emit(sink))?)
     }
 }
 

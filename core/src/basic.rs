@@ -19,9 +19,10 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use crate::error::BufferTooSmall;
 use crate::form::{self, Space};
 use crate::sink::{encode_with, Sink};
-use crate::{ClientSecret, EncodeError};
+use crate::ClientSecret;
 
 /// The `Authorization: Basic …` credentials of a confidential client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +111,9 @@ impl<'a> BasicAuth<'a> {
     /// Writes `Basic <base64>` into `out` and returns its length.
     ///
     /// # Errors
-    /// [`EncodeError::BufferTooSmall`]; `out` is then untouched.
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        encode_with(out, |sink| {
-            self.emit(sink);
-            Ok::<(), EncodeError>(())
-        })
+    /// [`BufferTooSmall`]; `out` is then untouched.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
+        encode_with(out, |sink| self.emit(sink))
     }
 }
 
@@ -174,10 +172,7 @@ mod tests {
     fn short_buffer_is_untouched() {
         let a = BasicAuth::new("aaa", ClientSecret::new("bbb"));
         let mut buf = [1u8; 10];
-        assert_eq!(
-            a.encode(&mut buf),
-            Err(EncodeError::BufferTooSmall { needed: 18 })
-        );
+        assert_eq!(a.encode(&mut buf), Err(BufferTooSmall { needed: 18 }));
         assert_eq!(buf, [1u8; 10]);
     }
 }

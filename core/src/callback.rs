@@ -17,7 +17,7 @@
 //! using the code, on success and on refusal alike.
 //!
 //! ```
-//! use picoauth::callback::{Callback, ErrorCode};
+//! use picoauth::callback::{Callback, AuthorizationErrorCode};
 //! let mut scratch = [0u8; 64];
 //! let cb = Callback::parse(b"/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz", &mut scratch).unwrap();
 //! assert_eq!(cb.code().map(|c| c.expose()), Some("SplxlOBeZQQYbYS6WxSbIA"));
@@ -25,72 +25,35 @@
 //!
 //! let mut scratch = [0u8; 64];
 //! let cb = Callback::parse(b"https://client.example.com/cb?error=access_denied&error_description=User+said+no&state=xyz", &mut scratch).unwrap();
-//! assert_eq!(cb.error(), Some(ErrorCode::AccessDenied));
+//! assert_eq!(cb.error(), Some(AuthorizationErrorCode::AccessDenied));
 //! assert_eq!(cb.error_description(), Some("User said no"));
 //! ```
 
 use core::fmt;
 
-use crate::form::{self, DecodeError};
+use crate::codes::codes;
+use crate::form::{self, FormDecodeError};
 use crate::secret::SecretStr;
 use crate::state::{self, StateError, StateKey, VerifiedState};
 
-/// An authorization error code (RFC 6749 §4.1.2.1); unknown codes are kept verbatim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ErrorCode<'a> {
-    /// `invalid_request`.
-    InvalidRequest,
-    /// `unauthorized_client`.
-    UnauthorizedClient,
-    /// `access_denied`: the user (or the server) refused.
-    AccessDenied,
-    /// `unsupported_response_type`.
-    UnsupportedResponseType,
-    /// `invalid_scope`.
-    InvalidScope,
-    /// `server_error`.
-    ServerError,
-    /// `temporarily_unavailable`.
-    TemporarilyUnavailable,
-    /// Any other code, as received (decoded).
-    Other(&'a str),
-}
-
-impl<'a> ErrorCode<'a> {
-    /// Classifies a code.
-    pub fn from_code(code: &'a str) -> Self {
-        match code {
-            "invalid_request" => Self::InvalidRequest,
-            "unauthorized_client" => Self::UnauthorizedClient,
-            "access_denied" => Self::AccessDenied,
-            "unsupported_response_type" => Self::UnsupportedResponseType,
-            "invalid_scope" => Self::InvalidScope,
-            "server_error" => Self::ServerError,
-            "temporarily_unavailable" => Self::TemporarilyUnavailable,
-            other => Self::Other(other),
-        }
-    }
-
-    /// The code as it is written on the wire.
-    pub const fn as_str(&self) -> &'a str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::UnauthorizedClient => "unauthorized_client",
-            Self::AccessDenied => "access_denied",
-            Self::UnsupportedResponseType => "unsupported_response_type",
-            Self::InvalidScope => "invalid_scope",
-            Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+codes! {
+    /// An authorization error code (RFC 6749 §4.1.2.1), the redirect's `error`
+    /// parameter; unknown codes are kept verbatim (decoded).
+    AuthorizationErrorCode(Other: &'b str, |s| s) {
+        /// `invalid_request`.
+        InvalidRequest = "invalid_request",
+        /// `unauthorized_client`.
+        UnauthorizedClient = "unauthorized_client",
+        /// `access_denied`: the user (or the server) refused.
+        AccessDenied = "access_denied",
+        /// `unsupported_response_type`.
+        UnsupportedResponseType = "unsupported_response_type",
+        /// `invalid_scope`.
+        InvalidScope = "invalid_scope",
+        /// `server_error`.
+        ServerError = "server_error",
+        /// `temporarily_unavailable`.
+        TemporarilyUnavailable = "temporarily_unavailable",
     }
 }
 
@@ -147,11 +110,11 @@ impl fmt::Display for CallbackError {
 
 impl core::error::Error for CallbackError {}
 
-impl From<DecodeError> for CallbackError {
-    fn from(e: DecodeError) -> Self {
+impl From<FormDecodeError> for CallbackError {
+    fn from(e: FormDecodeError) -> Self {
         match e {
-            DecodeError::InvalidUtf8 => Self::InvalidUtf8,
-            DecodeError::BufferTooSmall { needed } => Self::ScratchTooSmall { needed },
+            FormDecodeError::InvalidUtf8 => Self::InvalidUtf8,
+            FormDecodeError::BufferTooSmall { needed } => Self::ScratchTooSmall { needed },
             _ => Self::InvalidPercent,
         }
     }
@@ -174,7 +137,7 @@ pub enum Callback<'a> {
     /// Refused (§4.1.2.1).
     Error {
         /// `error`.
-        error: ErrorCode<'a>,
+        error: AuthorizationErrorCode<'a>,
         /// `error_description`, if present.
         error_description: Option<&'a str>,
         /// `error_uri`, if present.
@@ -275,7 +238,7 @@ impl<'a> Callback<'a> {
                 iss,
             });
         }
-        let error = ErrorCode::from_code(value(ERROR)?.unwrap_or(""));
+        let error = AuthorizationErrorCode::from_wire(value(ERROR)?.unwrap_or(""));
         Ok(Self::Error {
             error,
             error_description: value(DESCRIPTION)?,
@@ -294,7 +257,7 @@ impl<'a> Callback<'a> {
     }
 
     /// The error code, when refused.
-    pub const fn error(&self) -> Option<ErrorCode<'a>> {
+    pub const fn error(&self) -> Option<AuthorizationErrorCode<'a>> {
         match self {
             Self::Error { error, .. } => Some(*error),
             Self::Code { .. } => None,
@@ -430,8 +393,11 @@ mod tests {
             "temporarily_unavailable",
             "consent_required",
         ] {
-            assert_eq!(ErrorCode::from_code(c).as_str(), c);
+            assert_eq!(AuthorizationErrorCode::from_wire(c).as_str(), c);
         }
-        assert_eq!(ErrorCode::from_code("x"), ErrorCode::Other("x"));
+        assert_eq!(
+            AuthorizationErrorCode::from_wire("x"),
+            AuthorizationErrorCode::Other("x")
+        );
     }
 }

@@ -2,6 +2,26 @@
 
 use core::fmt;
 
+use crate::provider::EndpointError;
+
+/// The output buffer is too small: the one way an encoder with nothing to validate
+/// ([`BasicAuth::encode`](crate::basic::BasicAuth::encode),
+/// [`form::encode`](crate::form::encode)) can fail. The output is left untouched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BufferTooSmall {
+    /// The exact number of bytes the encoding needs.
+    pub needed: usize,
+}
+
+impl fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "output buffer too small: {} bytes needed", self.needed)
+    }
+}
+
+impl core::error::Error for BufferTooSmall {}
+
 /// Why a token request could not be encoded.
 ///
 /// On every error the output buffer is left untouched.
@@ -14,14 +34,9 @@ pub enum EncodeError {
         /// The exact number of bytes the encoding needs.
         needed: usize,
     },
-    /// The token URL is not of the form `https://host[:port]/path`.
-    InvalidUrl,
-    /// The URL is `http://` for a host that is not a loopback address.
-    InsecureUrl,
-    /// The host holds a character that cannot appear in a `Host` header.
-    InvalidHost,
-    /// The path holds a control character, a space or a `#`.
-    InvalidPath,
+    /// The provider's endpoint is refused: a bad host or path, or plain `http://`
+    /// to a host that is not loopback.
+    Endpoint(EndpointError),
     /// A header value (the `User-Agent`) holds CR, LF, NUL or another control character.
     InvalidHeaderValue,
     /// A required value is empty; `what` names it (`"code"`, `"client_id"`, …).
@@ -51,10 +66,7 @@ impl EncodeError {
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::BufferTooSmall { .. } => "output buffer too small",
-            Self::InvalidUrl => "token URL is not https://host[:port]/path",
-            Self::InsecureUrl => "http:// is allowed only for loopback hosts",
-            Self::InvalidHost => "invalid character in host",
-            Self::InvalidPath => "invalid character in path",
+            Self::Endpoint(e) => e.as_str(),
             Self::InvalidHeaderValue => "control character in header value",
             Self::Empty { .. } => "required value is empty",
             Self::ValueTooLong { .. } => "value too long",
@@ -82,3 +94,15 @@ impl fmt::Display for EncodeError {
 }
 
 impl core::error::Error for EncodeError {}
+
+impl From<BufferTooSmall> for EncodeError {
+    fn from(BufferTooSmall { needed }: BufferTooSmall) -> Self {
+        Self::BufferTooSmall { needed }
+    }
+}
+
+impl From<EndpointError> for EncodeError {
+    fn from(e: EndpointError) -> Self {
+        Self::Endpoint(e)
+    }
+}

@@ -1,7 +1,8 @@
 //! The sans-IO token exchange: encode → write → read until complete → parse.
 //!
 //! One buffer serves the whole exchange: the request is encoded into it, written,
-//! and the response is read back into the same bytes. The [`Outcome`] borrows it.
+//! and the response is read back into the same bytes. The finished [`Answer`] (the
+//! [`Outcome`] and the [`Response`] it came in) borrows it.
 //!
 //! [`Exchange`] is the state machine; [`blocking::exchange`] and
 //! [`asynch::exchange`] are the two thin drivers over `embedded-io` and
@@ -22,12 +23,15 @@
 //! let spare = reading.spare();
 //! spare[..answer.len()].copy_from_slice(answer);
 //! assert_eq!(reading.advance(answer.len()).unwrap(), picoauth::http::response::Status::Complete);
-//! match reading.outcome().unwrap() {
+//! let answer = reading.into_answer().unwrap();
+//! assert!(answer.response.keep_alive);
+//! match answer.outcome {
 //!     Outcome::Token { token: Token::SlackV2(t), .. } => assert!(t.access_token.unwrap().expose() == "xoxb-1-abcd"),
 //!     other => panic!("{other:?}"),
 //! }
 //! ```
 
+use core::convert::Infallible;
 use core::fmt;
 
 use crate::http::response::{Response, ResponseError, ResponseReader, RetryAfter, Status};
@@ -115,17 +119,30 @@ impl Outcome<'_> {
     }
 }
 
-/// Why an exchange failed (as opposed to the provider answering with an error).
+/// A finished exchange: what the provider said, and the response it said it in.
+///
+/// Both borrow the exchange's buffer. The response carries what the head said
+/// beside the body: [`Response::status`], [`Response::content_type`],
+/// [`Response::retry_after`], [`Response::www_authenticate`] (the challenge of a
+/// 401) and [`Response::keep_alive`] (whether the connection may carry another
+/// request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answer<'b> {
+    /// The interpreted body: tokens, a provider error, a rate limit or an HTTP error.
+    pub outcome: Outcome<'b>,
+    /// The complete response.
+    pub response: Response<'b>,
+}
+
+/// Why a complete response could not be interpreted ([`interpret`]).
+///
+/// Only a success status can fail: any other status whose body is not one of the
+/// provider's error shapes is [`Outcome::HttpError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ExchangeError<E> {
-    /// The transport failed.
-    Io(E),
-    /// The request could not be encoded.
-    Encode(EncodeError),
-    /// The HTTP response was malformed, truncated or too large.
-    Response(ResponseError),
+pub enum InterpretError {
     /// A success status with a body that is not JSON; the status is kept.
     NotJson {
         /// The HTTP status.
@@ -138,8 +155,35 @@ pub enum ExchangeError<E> {
         /// What was wrong.
         error: JsonError,
     },
-    /// The transport accepted no more bytes while writing the request.
-    WriteZero,
+}
+
+impl fmt::Display for InterpretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotJson { status } => write!(f, "HTTP {status} answer is not JSON"),
+            Self::Json { status, error } => {
+                write!(f, "HTTP {status} answer has a bad JSON body: {error}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for InterpretError {}
+
+/// Why an exchange failed (as opposed to the provider answering with an error): one
+/// variant per step of the exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ExchangeError<E> {
+    /// The transport failed.
+    Io(E),
+    /// The request could not be encoded.
+    Encode(EncodeError),
+    /// The HTTP response was malformed, truncated or too large.
+    Response(ResponseError),
+    /// The complete response could not be interpreted.
+    Interpret(InterpretError),
 }
 
 impl<E> From<EncodeError> for ExchangeError<E> {
@@ -154,6 +198,12 @@ impl<E> From<ResponseError> for ExchangeError<E> {
     }
 }
 
+impl<E> From<InterpretError> for ExchangeError<E> {
+    fn from(e: InterpretError) -> Self {
+        Self::Interpret(e)
+    }
+}
+
 impl<E> ExchangeError<E> {
     /// The same error with the transport error mapped.
     pub fn map_io<F>(self, f: impl FnOnce(E) -> F) -> ExchangeError<F> {
@@ -161,10 +211,16 @@ impl<E> ExchangeError<E> {
             Self::Io(e) => ExchangeError::Io(f(e)),
             Self::Encode(e) => ExchangeError::Encode(e),
             Self::Response(e) => ExchangeError::Response(e),
-            Self::NotJson { status } => ExchangeError::NotJson { status },
-            Self::Json { status, error } => ExchangeError::Json { status, error },
-            Self::WriteZero => ExchangeError::WriteZero,
+            Self::Interpret(e) => ExchangeError::Interpret(e),
         }
+    }
+}
+
+impl ExchangeError<Infallible> {
+    /// The same error as one of a transport whose error type is `E` (there is no
+    /// transport error to map).
+    pub fn into_io<E>(self) -> ExchangeError<E> {
+        self.map_io(|never| match never {})
     }
 }
 
@@ -174,11 +230,7 @@ impl<E: fmt::Debug> fmt::Display for ExchangeError<E> {
             Self::Io(e) => write!(f, "transport error: {e:?}"),
             Self::Encode(e) => write!(f, "cannot encode request: {e}"),
             Self::Response(e) => write!(f, "malformed HTTP response: {e}"),
-            Self::NotJson { status } => write!(f, "HTTP {status} answer is not JSON"),
-            Self::Json { status, error } => {
-                write!(f, "HTTP {status} answer has a bad JSON body: {error}")
-            }
-            Self::WriteZero => f.write_str("connection accepted no more bytes"),
+            Self::Interpret(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -291,31 +343,9 @@ impl Reading<'_> {
     pub fn response(&self) -> Option<Response<'_>> {
         self.reader.response()
     }
-
-    /// Whether the connection may carry another request after this response.
-    pub fn keep_alive(&self) -> bool {
-        self.reader.response().is_some_and(|r| r.keep_alive)
-    }
-
-    /// Interprets the complete response.
-    ///
-    /// # Errors
-    /// [`ExchangeError::Response`] when the response is not complete yet;
-    /// [`ExchangeError::NotJson`] / [`ExchangeError::Json`] for a success status
-    /// whose body is not the provider's JSON.
-    pub fn outcome(&self) -> Result<Outcome<'_>, ExchangeError<core::convert::Infallible>> {
-        let resp = self.reader.response().ok_or(ResponseError::Truncated)?;
-        interpret(
-            self.kind,
-            resp.status,
-            resp.content_type,
-            resp.retry_after,
-            resp.body,
-        )
-    }
 }
 
-/// Turns a status, content type and body into an [`Outcome`] with `kind`'s rules.
+/// Interprets a complete response with `kind`'s rules.
 ///
 /// - 429 is [`Outcome::RateLimited`], whatever the body (Slack's recorded 429 has none).
 /// - A JSON body in the provider's error shape is [`Outcome::Error`] with any status
@@ -325,14 +355,18 @@ impl Reading<'_> {
 /// - Any other status whose body is not an error shape is [`Outcome::HttpError`].
 ///
 /// # Errors
-/// [`ExchangeError::NotJson`] and [`ExchangeError::Json`] for success statuses.
-pub fn interpret<'b, E>(
+/// [`InterpretError::NotJson`] and [`InterpretError::Json`], for success statuses only.
+pub fn interpret<'b>(
     kind: ProviderKind,
-    status: u16,
-    content_type: Option<&str>,
-    retry_after: Option<RetryAfter>,
-    body: &'b [u8],
-) -> Result<Outcome<'b>, ExchangeError<E>> {
+    response: &Response<'b>,
+) -> Result<Outcome<'b>, InterpretError> {
+    let Response {
+        status,
+        content_type,
+        retry_after,
+        body,
+        ..
+    } = *response;
     let success = (200..300).contains(&status);
     let json_ok = content_type.is_none_or(crate::http::response::is_json_media_type);
     let parsed = if json_ok && !body.is_empty() {
@@ -363,12 +397,12 @@ pub fn interpret<'b, E>(
             Ok(Outcome::Error { status, error })
         }
         Some(Ok(Parsed::Token(token))) if success => Ok(Outcome::Token { status, token }),
-        Some(Err(error)) if success => Err(ExchangeError::Json { status, error }),
-        None if success && json_ok => Err(ExchangeError::Json {
+        Some(Err(error)) if success => Err(InterpretError::Json { status, error }),
+        None if success && json_ok => Err(InterpretError::Json {
             status,
             error: JsonError::Empty,
         }),
-        None if success => Err(ExchangeError::NotJson { status }),
+        None if success => Err(InterpretError::NotJson { status }),
         _ => Ok(Outcome::HttpError { status }),
     }
 }
@@ -412,13 +446,13 @@ fn parse_body(kind: ProviderKind, body: &[u8]) -> Result<Parsed<'_>, JsonError> 
 pub mod blocking {
     use embedded_io::{Read, Write};
 
-    use super::{Exchange, ExchangeError, Outcome, Reading};
+    use super::{Answer, Exchange, ExchangeError, Reading};
     use crate::http::response::Status;
     use crate::request::TokenRequest;
 
     /// Runs one exchange over `io`: writes the request, reads until the response is
     /// complete (or the peer closes), and interprets it. `buf` holds the request and
-    /// then the response; the outcome borrows it.
+    /// then the response; the [`Answer`] borrows it.
     ///
     /// # Errors
     /// See [`ExchangeError`].
@@ -426,13 +460,15 @@ pub mod blocking {
         io: &mut T,
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
-    ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
-        read_response(io, req, buf)?.finish_exchange()
+    ) -> Result<Answer<'b>, ExchangeError<T::Error>> {
+        read_response(io, req, buf)?
+            .into_answer()
+            .map_err(ExchangeError::into_io)
     }
 
     /// Writes the request and reads the whole response, without interpreting it: the
-    /// returned [`Reading`] shows the response head ([`Reading::response`], e.g. for
-    /// `WWW-Authenticate`) before [`Reading::into_outcome`] interprets the body.
+    /// returned [`Reading`] shows the response ([`Reading::response`]) before
+    /// [`Reading::into_answer`] interprets the body.
     /// [`exchange`] is this followed by the interpretation.
     ///
     /// # Errors
@@ -469,12 +505,11 @@ pub mod blocking {
 pub mod asynch {
     use embedded_io_async::{Read, Write};
 
-    use super::{Exchange, ExchangeError, Outcome, Reading};
+    use super::{Answer, Exchange, ExchangeError, Reading};
     use crate::http::response::Status;
     use crate::request::TokenRequest;
 
     /// Runs one exchange over `io`; see [`blocking::exchange`](super::blocking::exchange).
-    /// The `bool` says whether the connection may be reused.
     ///
     /// # Errors
     /// See [`ExchangeError`].
@@ -482,8 +517,11 @@ pub mod asynch {
         io: &mut T,
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
-    ) -> Result<(Outcome<'b>, bool), ExchangeError<T::Error>> {
-        read_response(io, req, buf).await?.finish_exchange()
+    ) -> Result<Answer<'b>, ExchangeError<T::Error>> {
+        read_response(io, req, buf)
+            .await?
+            .into_answer()
+            .map_err(ExchangeError::into_io)
     }
 
     /// Writes the request and reads the whole response without interpreting it; see
@@ -539,36 +577,21 @@ impl<'buf> Reading<'buf> {
         }
     }
 
-    /// Interprets the complete response, as [`into_outcome`](Self::into_outcome), and
-    /// says whether the connection may carry another request: what the drivers
-    /// return, for a transport whose error type is `E`.
-    ///
-    /// # Errors
-    /// As [`into_outcome`](Self::into_outcome).
-    pub fn finish_exchange<E>(self) -> Result<(Outcome<'buf>, bool), ExchangeError<E>> {
-        let keep_alive = self.keep_alive();
-        self.into_outcome()
-            .map(|o| (o, keep_alive))
-            .map_err(|e| e.map_io(|never| match never {}))
-    }
-
-    /// Interprets the complete response, consuming the reader so the outcome can
+    /// Interprets the complete response, consuming the reader so the [`Answer`] can
     /// borrow the buffer for `'buf`.
     ///
     /// # Errors
-    /// As [`outcome`](Self::outcome).
-    pub fn into_outcome(self) -> Result<Outcome<'buf>, ExchangeError<core::convert::Infallible>> {
+    /// [`ExchangeError::Response`] (`Truncated`) when the response is not complete
+    /// yet; [`ExchangeError::Interpret`] for a success status whose body is not the
+    /// provider's JSON. There is no transport here, so no [`ExchangeError::Io`]
+    /// ([`ExchangeError::into_io`] gives the error a transport's type).
+    pub fn into_answer(self) -> Result<Answer<'buf>, ExchangeError<Infallible>> {
         let kind = self.kind;
-        let resp = self
+        let response = self
             .reader
             .into_response()
             .ok_or(ResponseError::Truncated)?;
-        interpret(
-            kind,
-            resp.status,
-            resp.content_type,
-            resp.retry_after,
-            resp.body,
-        )
+        let outcome = interpret(kind, &response)?;
+        Ok(Answer { outcome, response })
     }
 }

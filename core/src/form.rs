@@ -18,8 +18,8 @@
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
 use crate::sink::{encode_with, Sink};
-use crate::EncodeError;
 
 /// How a space is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,19 +95,16 @@ pub(crate) const fn escape(b: u8, space: Space) -> [u8; 3] {
 /// Form-encodes `s` (space as `+`) into `out`, returning the length written.
 ///
 /// # Errors
-/// [`EncodeError::BufferTooSmall`] with the needed length; `out` is then untouched.
-pub fn encode(s: &str, out: &mut [u8]) -> Result<usize, EncodeError> {
-    encode_with(out, |sink| {
-        emit(sink, s, Space::Plus);
-        Ok::<(), EncodeError>(())
-    })
+/// [`BufferTooSmall`] with the needed length; `out` is then untouched.
+pub fn encode(s: &str, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
+    encode_with(out, |sink| emit(sink, s, Space::Plus))
 }
 
 /// Why form-decoding failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum DecodeError {
+pub enum FormDecodeError {
     /// A `%` at `offset` is not followed by two hex digits.
     InvalidPercent {
         /// Byte offset of the `%` in the input.
@@ -122,7 +119,7 @@ pub enum DecodeError {
     },
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for FormDecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidPercent { offset } => write!(f, "invalid percent-escape at byte {offset}"),
@@ -134,7 +131,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl core::error::Error for DecodeError {}
+impl core::error::Error for FormDecodeError {}
 
 const fn hex_val(b: u8) -> Option<u8> {
     match b {
@@ -146,7 +143,7 @@ const fn hex_val(b: u8) -> Option<u8> {
 }
 
 /// Decodes form-encoded bytes one at a time (`+` → space, `%XX` → byte).
-fn decoded(input: &[u8]) -> impl Iterator<Item = Result<u8, DecodeError>> + '_ {
+fn decoded(input: &[u8]) -> impl Iterator<Item = Result<u8, FormDecodeError>> + '_ {
     let mut i = 0usize;
     core::iter::from_fn(move || {
         let b = *input.get(i)?;
@@ -162,7 +159,7 @@ fn decoded(input: &[u8]) -> impl Iterator<Item = Result<u8, DecodeError>> + '_ {
                         i = at + 3;
                         Ok(h << 4 | l)
                     }
-                    _ => Err(DecodeError::InvalidPercent { offset: at }),
+                    _ => Err(FormDecodeError::InvalidPercent { offset: at }),
                 }
             }
             b => Ok(b),
@@ -173,8 +170,8 @@ fn decoded(input: &[u8]) -> impl Iterator<Item = Result<u8, DecodeError>> + '_ {
 /// The decoded length of `input`, checking every escape.
 ///
 /// # Errors
-/// [`DecodeError::InvalidPercent`] for a bad escape.
-pub fn decoded_len(input: &[u8]) -> Result<usize, DecodeError> {
+/// [`FormDecodeError::InvalidPercent`] for a bad escape.
+pub fn decoded_len(input: &[u8]) -> Result<usize, FormDecodeError> {
     decoded(input).try_fold(0usize, |n, r| r.map(|_| n + 1))
 }
 
@@ -184,28 +181,28 @@ pub fn decoded_len(input: &[u8]) -> Result<usize, DecodeError> {
 ///
 /// # Errors
 /// A bad escape, invalid UTF-8, or a short `out` (which is then left untouched).
-pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, DecodeError> {
+pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, FormDecodeError> {
     let needed = decoded_len(input)?;
     let dst = out
         .get_mut(..needed)
-        .ok_or(DecodeError::BufferTooSmall { needed })?;
+        .ok_or(FormDecodeError::BufferTooSmall { needed })?;
     for (slot, b) in dst.iter_mut().zip(decoded(input)) {
         *slot = b?;
     }
-    core::str::from_utf8(dst).map_err(|_| DecodeError::InvalidUtf8)
+    core::str::from_utf8(dst).map_err(|_| FormDecodeError::InvalidUtf8)
 }
 
 /// Returns `input` as it is when it holds no `+` or `%` (nothing to decode), else `None`.
 ///
 /// # Errors
-/// [`DecodeError::InvalidUtf8`] when `input` is not UTF-8.
-pub fn decode_borrowed(input: &[u8]) -> Result<Option<&str>, DecodeError> {
+/// [`FormDecodeError::InvalidUtf8`] when `input` is not UTF-8.
+pub fn decode_borrowed(input: &[u8]) -> Result<Option<&str>, FormDecodeError> {
     if input.iter().any(|&b| b == b'+' || b == b'%') {
         return Ok(None);
     }
     core::str::from_utf8(input)
         .map(Some)
-        .map_err(|_| DecodeError::InvalidUtf8)
+        .map_err(|_| FormDecodeError::InvalidUtf8)
 }
 
 /// Splits a form-encoded string (`a=1&b=2`) into raw, still-encoded `(name, value)`
@@ -283,7 +280,7 @@ mod tests {
         let mut small = [7u8; 4];
         assert_eq!(
             encode("a b/c", &mut small),
-            Err(EncodeError::BufferTooSmall { needed: 7 })
+            Err(BufferTooSmall { needed: 7 })
         );
         assert_eq!(small, [7u8; 4]);
     }
@@ -299,25 +296,25 @@ mod tests {
         );
         assert_eq!(
             decode(b"a%2", &mut out),
-            Err(DecodeError::InvalidPercent { offset: 1 })
+            Err(FormDecodeError::InvalidPercent { offset: 1 })
         );
         assert_eq!(
             decode(b"%zz", &mut out),
-            Err(DecodeError::InvalidPercent { offset: 0 })
+            Err(FormDecodeError::InvalidPercent { offset: 0 })
         );
         assert_eq!(
             decode(b"%", &mut out),
-            Err(DecodeError::InvalidPercent { offset: 0 })
+            Err(FormDecodeError::InvalidPercent { offset: 0 })
         );
-        assert_eq!(decode(b"%ff", &mut out), Err(DecodeError::InvalidUtf8));
+        assert_eq!(decode(b"%ff", &mut out), Err(FormDecodeError::InvalidUtf8));
         let mut tiny = [9u8; 2];
         assert_eq!(
             decode(b"abc", &mut tiny),
-            Err(DecodeError::BufferTooSmall { needed: 3 })
+            Err(FormDecodeError::BufferTooSmall { needed: 3 })
         );
         assert_eq!(tiny, [9, 9]);
         assert_eq!(decode_borrowed(b"plain").unwrap(), Some("plain"));
         assert_eq!(decode_borrowed(b"a+b").unwrap(), None);
-        assert_eq!(decode_borrowed(b"\xff"), Err(DecodeError::InvalidUtf8));
+        assert_eq!(decode_borrowed(b"\xff"), Err(FormDecodeError::InvalidUtf8));
     }
 }

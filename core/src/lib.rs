@@ -47,6 +47,7 @@
 pub mod authorize;
 pub mod basic;
 pub mod callback;
+mod codes;
 pub mod error;
 pub mod exchange;
 pub mod form;
@@ -63,7 +64,7 @@ pub mod state;
 #[cfg(feature = "token-set")]
 pub mod token_set;
 
-pub use error::EncodeError;
+pub use error::{BufferTooSmall, EncodeError};
 pub use secret::ClientSecret;
 
 /// The Rust examples of the top-level README, compiled and run as doc tests so they

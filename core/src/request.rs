@@ -23,7 +23,7 @@
 
 use crate::basic::BasicAuth;
 use crate::form::{self, Space};
-use crate::provider::{AuthMethod, GrantTypeParam, Provider, ProviderKind};
+use crate::provider::{AuthMethod, EndpointError, GrantTypeParam, Provider, ProviderKind};
 use crate::secret::SecretStr;
 use crate::sink::{encode_with, Count, Sink};
 use crate::{ClientSecret, EncodeError};
@@ -324,7 +324,7 @@ impl<'a> TokenRequest<'a> {
     pub fn validate(&self) -> Result<(), EncodeError> {
         self.provider.endpoint.validate()?;
         if !self.provider.endpoint.tls && !self.provider.endpoint.is_loopback() {
-            return Err(EncodeError::InsecureUrl);
+            return Err(EndpointError::InsecureUrl.into());
         }
         if self.user_agent.len() > MAX_VALUE_LEN
             || self.user_agent.bytes().any(|b| b < b' ' || b == 0x7f)
@@ -472,10 +472,7 @@ impl<'a> TokenRequest<'a> {
     /// See [`validate`](Self::validate); [`EncodeError::BufferTooSmall`] leaves `out` untouched.
     pub fn encode_body(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         self.validate()?;
-        encode_with(out, |sink| {
-            self.emit_body(sink);
-            Ok::<(), EncodeError>(())
-        })
+        Ok(encode_with(out, |sink| self.emit_body(sink))?)
     }
 
     /// The `Authorization` header value, when the client uses HTTP Basic.

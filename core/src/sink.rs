@@ -2,6 +2,8 @@
 //! [`Sink`], which either counts bytes or stores them. The caller checks the count
 //! against the buffer first, so a short buffer is never touched.
 
+use crate::error::BufferTooSmall;
+
 /// A place encoded bytes go.
 pub(crate) trait Sink {
     /// Appends one byte.
@@ -88,20 +90,17 @@ impl Sink for Write<'_> {
 }
 
 /// Runs `emit` once to count, then, if `out` is large enough, once to write.
-pub(crate) fn encode_with<E>(
+pub(crate) fn encode_with(
     out: &mut [u8],
-    emit: impl Fn(&mut dyn Sink) -> Result<(), E>,
-) -> Result<usize, E>
-where
-    E: From<crate::EncodeError>,
-{
+    emit: impl Fn(&mut dyn Sink),
+) -> Result<usize, BufferTooSmall> {
     let mut count = Count::default();
-    emit(&mut count)?;
+    emit(&mut count);
     if out.len() < count.0 {
-        return Err(crate::EncodeError::BufferTooSmall { needed: count.0 }.into());
+        return Err(BufferTooSmall { needed: count.0 });
     }
     let mut w = Write::new(out);
-    emit(&mut w)?;
+    emit(&mut w);
     Ok(w.pos)
 }
 

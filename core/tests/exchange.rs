@@ -1,10 +1,10 @@
 //! The exchange driver (blocking and async) over an in-memory transport that
 //! delivers the response in random splits, and the outcome rules for every fixture.
 
-use core::convert::Infallible;
-
-use picoauth::exchange::{self, interpret, ExchangeError, Outcome, ProviderError, Token};
-use picoauth::http::response::{ResponseError, RetryAfter};
+use picoauth::exchange::{
+    self, interpret, ExchangeError, InterpretError, Outcome, ProviderError, Token,
+};
+use picoauth::http::response::{Response, ResponseError, RetryAfter};
 use picoauth::json::JsonError;
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
@@ -100,10 +100,14 @@ fn blocking_driver_writes_the_request_and_reads_the_answer() {
     let mut io = Replay::new(&resp, &[1, 2, 3, 5, 8, 13]);
     let mut buf = [0u8; 2048];
     let req = slack_req();
-    let (o, keep_alive) = exchange::blocking::exchange(&mut io, &req, &mut buf).unwrap();
-    assert!(keep_alive);
+    let answer = exchange::blocking::exchange(&mut io, &req, &mut buf).unwrap();
+    assert!(answer.response.keep_alive);
     assert_eq!(
-        summary(&o),
+        answer.response.content_type,
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        summary(&answer.outcome),
         "token 200 Some(\"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy\")"
     );
     let mut want = vec![0u8; req.encoded_len().unwrap()];
@@ -122,11 +126,14 @@ fn async_driver_matches_the_blocking_one() {
     );
     let mut buf1 = [0u8; 2048];
     let mut io1 = Replay::new(&resp, &[3]);
-    let (o1, _) = exchange::blocking::exchange(&mut io1, &req, &mut buf1).unwrap();
+    let o1 = exchange::blocking::exchange(&mut io1, &req, &mut buf1)
+        .unwrap()
+        .outcome;
     let mut buf2 = [0u8; 2048];
     let mut io2 = Replay::new(&resp, &[11]);
-    let (o2, _) =
-        futures::executor::block_on(exchange::asynch::exchange(&mut io2, &req, &mut buf2)).unwrap();
+    let o2 = futures::executor::block_on(exchange::asynch::exchange(&mut io2, &req, &mut buf2))
+        .unwrap()
+        .outcome;
     assert_eq!(summary(&o1), summary(&o2));
     assert!(summary(&o1).starts_with("token 200"));
     assert_eq!(io1.written, io2.written);
@@ -545,8 +552,9 @@ fn every_fixture_through_the_driver_with_its_status() {
             let mut io = Replay::new(&resp, &[7]);
             let mut buf = [0u8; 4096];
             let req = req_for(kind);
-            let (o, _) = exchange::blocking::exchange(&mut io, &req, &mut buf)
-                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let o = exchange::blocking::exchange(&mut io, &req, &mut buf)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                .outcome;
             let got = summary(&o);
             assert!(got.starts_with(want), "{name}: got {got}, want {want}");
         }
@@ -558,7 +566,7 @@ fn every_fixture_through_the_driver_with_its_status() {
         "slack-v2-exchange-java-json-logs-all-fields.json",
     ] {
         let body = fixture(name);
-        let o = interpret::<Infallible>(ProviderKind::SlackV2, 200, None, None, &body).unwrap();
+        let o = interp(ProviderKind::SlackV2, 200, None, None, &body).unwrap();
         assert!(
             matches!(o, Outcome::Error { status: 200, .. }),
             "{name}: {o:?}"
@@ -566,34 +574,48 @@ fn every_fixture_through_the_driver_with_its_status() {
     }
 }
 
+/// `interpret` over a response built from its parts.
+fn interp<'b>(
+    kind: ProviderKind,
+    status: u16,
+    content_type: Option<&'b str>,
+    retry_after: Option<RetryAfter>,
+    body: &'b [u8],
+) -> Result<Outcome<'b>, InterpretError> {
+    let mut response = Response::new(status, body);
+    response.content_type = content_type;
+    response.retry_after = retry_after;
+    interpret(kind, &response)
+}
+
 #[test]
 fn bad_bodies_keep_their_status() {
     let broken = fixture("oauth2rs-broken-json.json");
     // A JSON content type with a body that is not JSON: a typed error with the status.
-    match interpret::<Infallible>(
+    match interp(
         ProviderKind::Rfc6749,
         200,
         Some("application/json"),
         None,
         &broken,
     ) {
-        Err(ExchangeError::Json { status: 200, .. }) => {}
+        Err(InterpretError::Json { status: 200, .. }) => {}
         other => panic!("{other:?}"),
     }
     // The same body as text/plain: not JSON, status kept.
-    match interpret::<Infallible>(
+    match interp(
         ProviderKind::Rfc6749,
         200,
         Some("text/plain"),
         None,
         &broken,
     ) {
-        Err(ExchangeError::NotJson { status: 200 }) => {}
+        Err(InterpretError::NotJson { status: 200 }) => {}
         other => panic!("{other:?}"),
     }
     // `APPLICATION/jSoN` is JSON (oauth2-rs accepts it too).
     let body = fixture("oauth2rs-complete-response.json");
-    assert!(interpret::<Infallible>(
+    assert!(interp(
         ProviderKind::Rfc6749,
         200,
         Some("APPLICATION/jSoN"),
@@ -602,7 +624,7 @@ fn bad_bodies_keep_their_status() {
     )
     .is_ok());
     // An HTML 502 from a proxy is an unexpected HTTP status, not a parse failure.
-    let o = interpret::<Infallible>(
+    let o = interp(
         ProviderKind::SlackV2,
         502,
         Some("text/html"),
@@ -613,14 +635,14 @@ fn bad_bodies_keep_their_status() {
     assert!(matches!(o, Outcome::HttpError { status: 502 }));
     // A wrong type in a token body is a typed error at 200.
     let tt = fixture("oauth2rs-token-type-number.json");
-    match interpret::<Infallible>(
+    match interp(
         ProviderKind::Rfc6749,
         200,
         Some("application/json"),
         None,
         &tt,
     ) {
-        Err(ExchangeError::Json {
+        Err(InterpretError::Json {
             status: 200,
             error: JsonError::WrongType {
                 field: "token_type",
@@ -629,14 +651,14 @@ fn bad_bodies_keep_their_status() {
         other => panic!("{other:?}"),
     }
     // An empty 200 body claiming JSON.
-    match interpret::<Infallible>(
+    match interp(
         ProviderKind::Pinterest,
         200,
         Some("application/json"),
         None,
         b"",
     ) {
-        Err(ExchangeError::Json {
+        Err(InterpretError::Json {
             status: 200,
             error: JsonError::Empty,
         }) => {}
@@ -644,7 +666,7 @@ fn bad_bodies_keep_their_status() {
     }
     // Slack's ratelimited body at 200 is still a rate limit.
     let rl = fixture("slack-v2-python-sdk-error-ratelimited-429.json");
-    let o = interpret::<Infallible>(
+    let o = interp(
         ProviderKind::SlackV2,
         200,
         None,
@@ -678,10 +700,10 @@ proptest! {
         let req = req_for(kind);
         let mut b1 = [0u8; 4096];
         let mut io1 = Replay::new(&whole, &[]);
-        let (o1, _) = exchange::blocking::exchange(&mut io1, &req, &mut b1).unwrap();
+        let o1 = exchange::blocking::exchange(&mut io1, &req, &mut b1).unwrap().outcome;
         let mut b2 = [0u8; 4096];
         let mut io2 = Replay::new(&resp, &splits);
-        let (o2, _) = exchange::blocking::exchange(&mut io2, &req, &mut b2).unwrap();
+        let o2 = exchange::blocking::exchange(&mut io2, &req, &mut b2).unwrap().outcome;
         prop_assert_eq!(summary(&o1), summary(&o2));
     }
 }
@@ -705,9 +727,10 @@ fn read_response_shows_the_head_then_interprets() {
     let reading = exchange::blocking::read_response(&mut io, &req, &mut buf).unwrap();
     let head = reading.response().expect("complete");
     assert_eq!((head.status, head.www_authenticate), (401, Some(www)));
-    assert!(reading.keep_alive());
-    let via_reading = reading.into_outcome().unwrap();
-    assert_eq!(summary(&via_reading), "error 401 invalid_client");
+    assert!(head.keep_alive);
+    let via_reading = reading.into_answer().unwrap();
+    assert_eq!(summary(&via_reading.outcome), "error 401 invalid_client");
+    assert_eq!(via_reading.response.www_authenticate, Some(www));
 
     let mut io = Replay::new(&resp, &[5]);
     let mut buf2 = [0u8; 1024];
@@ -718,11 +741,11 @@ fn read_response_shows_the_head_then_interprets() {
         reading.response().and_then(|r| r.www_authenticate),
         Some(www)
     );
-    assert_eq!(reading.into_outcome().unwrap(), via_reading);
+    assert_eq!(reading.into_answer().unwrap(), via_reading);
 
     let mut io = Replay::new(&resp, &[5]);
     let mut buf3 = [0u8; 1024];
-    let (whole, keep_alive) = exchange::blocking::exchange(&mut io, &req, &mut buf3).unwrap();
+    let whole = exchange::blocking::exchange(&mut io, &req, &mut buf3).unwrap();
     assert_eq!(whole, via_reading);
-    assert!(keep_alive);
+    assert!(whole.response.keep_alive);
 }

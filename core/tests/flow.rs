@@ -3,7 +3,7 @@
 //! Vectors: `tests/fixtures/SOURCES.md`, "Authorize URLs and callbacks".
 
 use picoauth::authorize::{AuthorizeError, AuthorizeRequest};
-use picoauth::callback::{Callback, CallbackError, ErrorCode};
+use picoauth::callback::{AuthorizationErrorCode, Callback, CallbackError};
 use picoauth::pkce::{CodeChallenge, CodeVerifier};
 use picoauth::provider::ProviderKind;
 use picoauth::state::{self, SignedState, StateError, StateKey, SIGNED_STATE_LEN};
@@ -188,15 +188,15 @@ fn authorize_refusals() {
         ),
         (
             AuthorizeRequest::rfc6749("http://auth.example.com/a", "1"),
-            AuthorizeError::Url(picoauth::EncodeError::InsecureUrl),
+            AuthorizeError::Url(picoauth::provider::EndpointError::InsecureUrl),
         ),
         (
             AuthorizeRequest::rfc6749("https://auth.example.com/a#f", "1"),
-            AuthorizeError::Url(picoauth::EncodeError::InvalidPath),
+            AuthorizeError::Url(picoauth::provider::EndpointError::InvalidPath),
         ),
         (
             AuthorizeRequest::slack("1").with_base_url("https://user@slack.com/x"),
-            AuthorizeError::Url(picoauth::EncodeError::InvalidUrl),
+            AuthorizeError::Url(picoauth::provider::EndpointError::InvalidUrl),
         ),
     ];
     for (req, want) in cases {
@@ -234,11 +234,14 @@ fn callback_rfc6749_vectors() {
     assert_eq!(c.check_state("xyz"), Ok(()));
     // §4.1.2.1
     let c = cb(b"https://client.example.com/cb?error=access_denied&state=xyz").unwrap();
-    assert_eq!(c.error(), Some(ErrorCode::AccessDenied));
+    assert_eq!(c.error(), Some(AuthorizationErrorCode::AccessDenied));
     assert_eq!(c.code(), None);
     assert_eq!(c.check_state("xyz"), Ok(()));
     let c = cb(b"/cb?error=consent_required&error_description=Ask%20again&error_uri=https%3A%2F%2Fas.example%2Fe&state=xyz&iss=https%3A%2F%2Fas.example").unwrap();
-    assert_eq!(c.error(), Some(ErrorCode::Other("consent_required")));
+    assert_eq!(
+        c.error(),
+        Some(AuthorizationErrorCode::Other("consent_required"))
+    );
     assert_eq!(c.error_description(), Some("Ask again"));
     assert_eq!(c.iss(), Some("https://as.example"));
     assert!(matches!(

@@ -96,11 +96,14 @@ fn every_public_type_holding_a_secret_redacts_it_in_debug() {
     let d = format!("{reading:?} {:?}", reading.response());
     assert_hidden("Reading", &d, ACCESS);
     assert_hidden("Reading", &d, REFRESH);
-    let outcome = reading.into_outcome().unwrap();
-    assert!(matches!(outcome, Outcome::Token { .. }));
-    let d = format!("{outcome:?}");
+    let answer = reading.into_answer().unwrap();
+    assert!(matches!(answer.outcome, Outcome::Token { .. }));
+    let d = format!("{:?}", answer.outcome);
     assert_hidden("Outcome", &d, ACCESS);
     assert_hidden("Outcome", &d, REFRESH);
+    let d = format!("{answer:?}");
+    assert_hidden("Answer", &d, ACCESS);
+    assert_hidden("Answer", &d, REFRESH);
 
     // The callback's code, a PKCE verifier, a state key and a signed state's MAC key.
     let target = format!("/callback?code={CODE}&state=s");
@@ -250,7 +253,7 @@ fn plain_http_only_for_real_loopback_hosts() {
     }
     assert_eq!(
         Endpoint::parse("http://127.0.0.1.1.1/token"),
-        Err(EncodeError::InsecureUrl)
+        Err(picoauth::provider::EndpointError::InsecureUrl)
     );
 }
 

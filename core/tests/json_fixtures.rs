@@ -2,13 +2,13 @@
 //! concrete field assertions, plus property tests of the JSON layer.
 
 use picoauth::json::{
-    lexer::{self, Value},
     pinterest::{self, Pinterest, PinterestError, PinterestToken},
-    rfc6749::{self, ErrorCode, ErrorResponse, Rfc6749, TokenResponse, TokenType},
+    rfc6749::{self, ErrorResponse, Rfc6749, Rfc6749ErrorCode, TokenResponse, TokenType},
     slack::{
         self, SlackError, SlackErrorCode, SlackV1, SlackV1Token, SlackV2, SlackV2Token,
         SlackWarning,
     },
+    value::{self, Value},
     JsonError, JsonStr,
 };
 use proptest::prelude::*;
@@ -499,7 +499,7 @@ fn rfc6749_examples() {
     assert_eq!(t.expires_in, Some(3600));
 
     let e = rfc_error(fx!("rfc6749-5.2-error-invalid-request.json"));
-    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    assert_eq!(e.code, Rfc6749ErrorCode::InvalidRequest);
     assert!(e.description.is_none() && e.uri.is_none());
 }
 
@@ -525,35 +525,35 @@ fn oidc_provider_answers() {
     assert!(t.refresh_token.is_none());
     assert_eq!((t.token_type, t.expires_in), (TokenType::Bearer, Some(600)));
 
-    let errors: [(&[u8], ErrorCode<'_>, &str); 6] = [
+    let errors: [(&[u8], Rfc6749ErrorCode<'_>, &str); 6] = [
         (
             fx!("oidc-provider-code-reused.json"),
-            ErrorCode::InvalidGrant,
+            Rfc6749ErrorCode::InvalidGrant,
             "grant request is invalid",
         ),
         (
             fx!("oidc-provider-pkce-wrong-verifier.json"),
-            ErrorCode::InvalidGrant,
+            Rfc6749ErrorCode::InvalidGrant,
             "grant request is invalid",
         ),
         (
             fx!("oidc-provider-bad-secret.json"),
-            ErrorCode::InvalidClient,
+            Rfc6749ErrorCode::InvalidClient,
             "client authentication failed",
         ),
         (
             fx!("oidc-provider-grant-not-allowed.json"),
-            ErrorCode::InvalidRequest,
+            Rfc6749ErrorCode::InvalidRequest,
             "requested grant type is not allowed for this client",
         ),
         (
             fx!("oidc-provider-unsupported-grant-type.json"),
-            ErrorCode::UnsupportedGrantType,
+            Rfc6749ErrorCode::UnsupportedGrantType,
             "unsupported grant_type requested",
         ),
         (
             fx!("oidc-provider-missing-code.json"),
-            ErrorCode::InvalidRequest,
+            Rfc6749ErrorCode::InvalidRequest,
             "missing required parameter 'code'",
         ),
     ];
@@ -565,7 +565,7 @@ fn oidc_provider_answers() {
 
     // An extension member on an error: the scope that was refused.
     let e = rfc_error(fx!("oidc-provider-refresh-wider-scope.json"));
-    assert_eq!(e.code, ErrorCode::InvalidScope);
+    assert_eq!(e.code, Rfc6749ErrorCode::InvalidScope);
     assert_eq!(s(e.description), "refresh token missing requested scope");
     assert!(matches!(e.object.get("scope"), Some(Value::String(v)) if v == "api:admin"));
 }
@@ -600,20 +600,20 @@ fn oauth2rs_tokens() {
 #[test]
 fn oauth2rs_errors() {
     let e = rfc_error(fx!("oauth2rs-error-invalid-request.json"));
-    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    assert_eq!(e.code, Rfc6749ErrorCode::InvalidRequest);
     assert_eq!(s(e.description), "stuff happened");
     let e = rfc_error(fx!("oauth2rs-error-expired-code.json"));
-    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    assert_eq!(e.code, Rfc6749ErrorCode::InvalidRequest);
     assert_eq!(s(e.description), "Expired code.");
     let e = rfc_error(fx!("oauth2rs-error-custom-code-with-uri.json"));
-    assert!(matches!(e.code, ErrorCode::Other(c) if c == "too_light"));
+    assert!(matches!(e.code, Rfc6749ErrorCode::Other(c) if c == "too_light"));
     assert_eq!(e.code.as_str(), "too_light");
     assert_eq!(s(e.uri), "https://errors");
     let e = rfc_error(fx!("oauth2rs-device-error-authorization-pending.json"));
-    assert_eq!(e.code, ErrorCode::AuthorizationPending);
+    assert_eq!(e.code, Rfc6749ErrorCode::AuthorizationPending);
     assert_eq!(s(e.description), "Still waiting for user");
     let e = rfc_error(fx!("oauth2rs-device-error-slow-down.json"));
-    assert_eq!(e.code, ErrorCode::SlowDown);
+    assert_eq!(e.code, Rfc6749ErrorCode::SlowDown);
     assert_eq!(s(e.description), "Woah there partner");
 }
 
@@ -768,7 +768,7 @@ proptest! {
     #[test]
     fn strings_round_trip(v in any::<String>()) {
         for text in [json_string(&v), ascii_escaped(&v)] {
-            let Ok(Value::String(s)) = lexer::parse_document(text.as_bytes()) else {
+            let Ok(Value::String(s)) = value::parse_document(text.as_bytes()) else {
                 panic!("{text:?} rejected");
             };
             prop_assert_eq!(s.chars().collect::<String>(), v.clone());
@@ -782,7 +782,7 @@ proptest! {
                 let mut short = vec![0u8; v.len() - 1];
                 prop_assert_eq!(
                     s.decode_into(&mut short),
-                    Err(picoauth::json::DecodeError::BufferTooSmall { needed: v.len() })
+                    Err(picoauth::BufferTooSmall { needed: v.len() })
                 );
             }
         }
@@ -790,7 +790,7 @@ proptest! {
 
     #[test]
     fn lexer_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        let r = lexer::parse_document(&bytes);
+        let r = value::parse_document(&bytes);
         let strict = serde_json::from_slice::<serde_json::Value>(&bytes);
         // Same verdict as serde_json, except for nesting (serde allows 128 levels).
         prop_assert_eq!(r.is_ok(), strict.is_ok(), "{:?} vs {:?}", r, strict);
@@ -813,7 +813,7 @@ proptest! {
         )
     ) {
         let text: String = parts.concat();
-        let r = lexer::parse_document(text.as_bytes());
+        let r = value::parse_document(text.as_bytes());
         let strict = serde_json::from_str::<serde_json::Value>(&text);
         prop_assert_eq!(r.is_ok(), strict.is_ok(), "{:?}: {:?} vs {:?}", text, r, strict);
     }

@@ -5,8 +5,8 @@
 //! that only showed a harness assumption to be wrong are kept too: they pin the
 //! behaviour the harness was corrected to expect.
 
-use picoauth::callback::{Callback, ErrorCode};
-use picoauth::json::lexer::{parse_document, Value};
+use picoauth::callback::{AuthorizationErrorCode, Callback};
+use picoauth::json::value::{parse_document, Value};
 use picoauth::json::{pinterest, rfc6749, slack, JsonError};
 
 /// json_slack_v2 (first minutes of fuzzing): a number beyond `f64` (`1e400`) is valid
@@ -55,7 +55,7 @@ fn callback_ignores_unused_value_that_is_not_utf8() {
     assert!(Callback::parse(input, &mut scratch).is_err());
     let mut scratch = [0u8; 64];
     let cb = Callback::parse(b"error=access_denied&error_description=no", &mut scratch).unwrap();
-    assert_eq!(cb.error(), Some(ErrorCode::AccessDenied));
+    assert_eq!(cb.error(), Some(AuthorizationErrorCode::AccessDenied));
 }
 
 /// Truncated JSON never panics and is an error, whatever the cut (kept from the

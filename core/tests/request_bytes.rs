@@ -425,12 +425,16 @@ fn bad_input_is_an_error_never_a_malformed_request() {
     let sneaky = Provider::rfc6749(Endpoint::https("evil.com\r\nX: 1", "/t"));
     assert_eq!(
         TokenRequest::new(&sneaky, basic, Grant::client_credentials()).encoded_len(),
-        Err(EncodeError::InvalidHost)
+        Err(EncodeError::Endpoint(
+            picoauth::provider::EndpointError::InvalidHost
+        ))
     );
     let sneaky = Provider::rfc6749(Endpoint::https("example.com", "/t HTTP/1.1\r\nX: 1"));
     assert_eq!(
         TokenRequest::new(&sneaky, basic, Grant::client_credentials()).encoded_len(),
-        Err(EncodeError::InvalidPath)
+        Err(EncodeError::Endpoint(
+            picoauth::provider::EndpointError::InvalidPath
+        ))
     );
     let mut plain = Endpoint::https("example.com", "/t");
     plain.tls = false;
@@ -441,7 +445,9 @@ fn bad_input_is_an_error_never_a_malformed_request() {
             Grant::client_credentials()
         )
         .encoded_len(),
-        Err(EncodeError::InsecureUrl)
+        Err(EncodeError::Endpoint(
+            picoauth::provider::EndpointError::InsecureUrl
+        ))
     );
 }
 
@@ -471,7 +477,7 @@ fn short_buffers_say_how_much_and_stay_untouched() {
     let mut buf = vec![0u8; basic.encoded_len() - 1];
     assert_eq!(
         basic.encode(&mut buf),
-        Err(EncodeError::BufferTooSmall {
+        Err(picoauth::BufferTooSmall {
             needed: basic.encoded_len()
         })
     );

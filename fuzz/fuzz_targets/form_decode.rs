@@ -7,9 +7,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use picoauth::callback::{Callback, CallbackError};
-use picoauth::form::{self, DecodeError};
+use picoauth::form::{self, FormDecodeError};
 
-fn decode_owned(v: &[u8]) -> Result<String, DecodeError> {
+fn decode_owned(v: &[u8]) -> Result<String, FormDecodeError> {
     let mut out = vec![0u8; v.len()];
     form::decode(v, &mut out).map(str::to_owned)
 }
@@ -27,7 +27,7 @@ fn check_decode(input: &[u8]) {
                 let mut short = vec![0x5au8; n - 1];
                 assert_eq!(
                     form::decode(input, &mut short),
-                    Err(DecodeError::BufferTooSmall { needed: n })
+                    Err(FormDecodeError::BufferTooSmall { needed: n })
                 );
                 assert!(short.iter().all(|&b| b == 0x5a));
             }
@@ -38,11 +38,11 @@ fn check_decode(input: &[u8]) {
             assert!(enc.iter().all(u8::is_ascii_graphic));
             assert_eq!(decode_owned(&enc).as_deref(), Ok(s.as_str()));
         }
-        (Err(DecodeError::InvalidPercent { offset }), Err(e)) => {
-            assert_eq!(e, DecodeError::InvalidPercent { offset: *offset });
+        (Err(FormDecodeError::InvalidPercent { offset }), Err(e)) => {
+            assert_eq!(e, FormDecodeError::InvalidPercent { offset: *offset });
             assert_eq!(input.get(*offset), Some(&b'%'));
         }
-        (Err(DecodeError::InvalidUtf8), Ok(_)) => {}
+        (Err(FormDecodeError::InvalidUtf8), Ok(_)) => {}
         other => panic!("decode and decoded_len disagree: {other:?}"),
     }
     match form::decode_borrowed(input) {

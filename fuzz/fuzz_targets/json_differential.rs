@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use picoauth::json::lexer::{parse_document, Value};
+use picoauth::json::value::{parse_document, Value};
 use picoauth::json::{pinterest, rfc6749, slack, JsonStr};
 use serde_json::Value as J;
 

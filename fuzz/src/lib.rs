@@ -14,16 +14,17 @@ use core::convert::Infallible;
 use core::future::Future;
 use core::task::{Context, Poll, Waker};
 
-use picoauth::exchange::{ExchangeError, Outcome, ProviderError, Token};
+use picoauth::exchange::{Answer, ExchangeError, Outcome, ProviderError, Token};
 use picoauth::http::response::{Response, ResponseError, ResponseReader, RetryAfter, Status};
-use picoauth::json::lexer::Value;
 use picoauth::json::pinterest::{Pinterest, PinterestError, PinterestToken};
 use picoauth::json::rfc6749::{ErrorResponse, Rfc6749, TokenResponse, TokenType};
 use picoauth::json::slack::{
     AuthedUser, IncomingWebhook, SlackError, SlackV1, SlackV1Token, SlackV2, SlackV2Token,
     SlackWarning, Warnings,
 };
-use picoauth::json::{AccessToken, DecodeError, IdToken, JsonStr, RefreshToken, WebhookUrl};
+use picoauth::json::value::Value;
+use picoauth::json::{AccessToken, IdToken, JsonStr, RefreshToken, WebhookUrl};
+use picoauth::BufferTooSmall;
 
 // ---------------------------------------------------------------------------------
 // Input framing
@@ -243,12 +244,14 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 /// What an exchange returns, with the transport error ruled out.
-pub type ExchangeResult<'b> = Result<(Outcome<'b>, bool), ExchangeError<Infallible>>;
+pub type ExchangeResult<'b> = Result<Answer<'b>, ExchangeError<Infallible>>;
 
 /// Checks every string of an exchange result.
 pub fn check_result(r: &ExchangeResult<'_>) {
-    let Ok((outcome, _)) = r else { return };
-    let _ = format!("{outcome:?}");
+    let Ok(answer) = r else { return };
+    let _ = format!("{answer:?}");
+    let outcome = &answer.outcome;
+    assert_eq!(answer.response.status, outcome.status());
     match outcome {
         Outcome::Token { token, status } => {
             assert!((200..300).contains(status));
@@ -291,7 +294,7 @@ pub fn check_str(s: JsonStr<'_>) {
         let mut short = vec![0xa5u8; chars.len() - 1];
         assert_eq!(
             s.decode_into(&mut short),
-            Err(DecodeError::BufferTooSmall {
+            Err(BufferTooSmall {
                 needed: chars.len()
             })
         );
@@ -503,7 +506,7 @@ pub fn check_rfc_error(e: &ErrorResponse<'_>) {
 /// Walks a value tree, checking every key and string.
 pub fn check_value(v: Value<'_>, depth: usize) {
     assert!(
-        depth <= picoauth::json::lexer::MAX_DEPTH + 1,
+        depth <= picoauth::json::value::MAX_DEPTH + 1,
         "tree deeper than MAX_DEPTH"
     );
     match v {
@@ -571,7 +574,7 @@ pub fn check_rfc6749(r: &Rfc6749<'_>) {
 /// Common to every JSON target: the document parser never panics, and a body a
 /// provider parser accepts is a JSON object the document parser accepts too.
 pub fn check_document(body: &[u8], provider_ok: bool) {
-    match picoauth::json::lexer::parse_document(body) {
+    match picoauth::json::value::parse_document(body) {
         Ok(v) => check_value(v, 0),
         Err(e) => {
             let _ = e.to_string();

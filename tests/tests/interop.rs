@@ -740,13 +740,7 @@ fn raw_exchange(peer: &Peer, request: &[u8]) -> (u16, Option<String>, Option<Str
         }
     }
     let resp = reader.response().expect("response");
-    let code = match exchange::interpret::<core::convert::Infallible>(
-        picoauth::provider::ProviderKind::Rfc6749,
-        resp.status,
-        resp.content_type,
-        resp.retry_after,
-        resp.body,
-    ) {
+    let code = match exchange::interpret(picoauth::provider::ProviderKind::Rfc6749, &resp) {
         Ok(Outcome::Error { error, .. }) => Some(match error {
             exchange::ProviderError::Rfc6749(e) => e.code.to_string(),
             other => panic!("not an RFC 6749 error: {other:?}"),

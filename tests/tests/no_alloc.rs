@@ -8,12 +8,11 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::Cell;
-use core::convert::Infallible;
 use std::alloc::System;
 use std::path::Path;
 
-use picoauth::exchange::{blocking, interpret, ExchangeError, Outcome};
-use picoauth::http::response::{ResponseReader, Status};
+use picoauth::exchange::{blocking, interpret, Outcome};
+use picoauth::http::response::{Response, ResponseReader, Status};
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 
@@ -164,7 +163,7 @@ enum Shape {
     Failed,
 }
 
-fn shape<E>(r: &Result<Outcome<'_>, ExchangeError<E>>) -> Shape {
+fn shape<E>(r: &Result<Outcome<'_>, E>) -> Shape {
     match r {
         Ok(Outcome::Token { .. }) => Shape::Token,
         Ok(Outcome::Error { .. }) => Shape::Error,
@@ -184,13 +183,9 @@ fn parsing_every_fixture_allocates_nothing() {
     for (f, wires) in fixtures.iter().zip(&images) {
         // The body alone, as `interpret` sees it.
         let (s, n) = count(|| {
-            shape(&interpret::<Infallible>(
-                f.kind,
-                f.status,
-                Some("application/json"),
-                None,
-                &f.body,
-            ))
+            let mut resp = Response::new(f.status, &f.body);
+            resp.content_type = Some("application/json");
+            shape(&interpret(f.kind, &resp))
         });
         assert_eq!(n, 0, "{}: interpret allocated {n} times", f.name);
         shapes.push(s);
@@ -201,13 +196,7 @@ fn parsing_every_fixture_allocates_nothing() {
                 let (used, status) = reader.feed(wire).expect("valid response");
                 assert_eq!((used, status), (wire.len(), Status::Complete));
                 let resp = reader.response().expect("complete");
-                shape(&interpret::<Infallible>(
-                    f.kind,
-                    resp.status,
-                    resp.content_type,
-                    resp.retry_after,
-                    resp.body,
-                ))
+                shape(&interpret(f.kind, &resp))
             });
             assert_eq!(
                 n, 0,
@@ -366,8 +355,8 @@ fn a_whole_blocking_exchange_allocates_nothing() {
             let mut buf = [0u8; 4096];
             let (s, n) = count(|| {
                 let r = blocking::exchange(&mut pipe, &req, &mut buf);
-                let keep_alive = r.as_ref().map(|(_, k)| *k).map_err(|_| ());
-                (shape(&r.map(|(o, _)| o)), keep_alive)
+                let keep_alive = r.as_ref().map(|a| a.response.keep_alive).map_err(|_| ());
+                (shape(&r.map(|a| a.outcome)), keep_alive)
             });
             assert_eq!(n, 0, "{}: exchange allocated {n} times", f.name);
             assert!(pipe.written[..pipe.written_len].starts_with(b"POST "));

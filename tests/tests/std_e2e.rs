@@ -518,7 +518,9 @@ fn misbehaving_servers_give_clear_errors() {
         other => panic!("truncated: {other:?}"),
     }
     match hook(&e, "/test/not-json") {
-        Err(Error::Exchange(ExchangeError::NotJson { status: 200 })) => {}
+        Err(Error::Exchange(ExchangeError::Interpret(
+            picoauth::exchange::InterpretError::NotJson { status: 200 },
+        ))) => {}
         other => panic!("not json: {other:?}"),
     }
     // Redirects are never followed.

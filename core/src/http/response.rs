@@ -350,6 +350,33 @@ pub struct Response<'a> {
 }
 
 impl<'a> Response<'a> {
+    /// A response with `status` and `body` and no header fields: for a body that came
+    /// by other means (another HTTP client, a saved body), to hand to
+    /// [`interpret`](crate::exchange::interpret). Set the public fields the head would
+    /// have given (`content_type`, `retry_after`, …) before that; [`headers`](Self::headers)
+    /// is empty.
+    ///
+    /// ```
+    /// use picoauth::exchange::{interpret, Outcome};
+    /// use picoauth::http::response::Response;
+    /// use picoauth::provider::ProviderKind;
+    /// let mut response = Response::new(400, br#"{"error":"invalid_grant"}"#);
+    /// response.content_type = Some("application/json");
+    /// let outcome = interpret(ProviderKind::Rfc6749, &response).unwrap();
+    /// assert!(matches!(outcome, Outcome::Error { status: 400, .. }));
+    /// ```
+    pub const fn new(status: u16, body: &'a [u8]) -> Self {
+        Self {
+            status,
+            content_type: None,
+            retry_after: None,
+            www_authenticate: None,
+            body,
+            keep_alive: false,
+            head: &[],
+        }
+    }
+
     /// Whether the media type is `application/json` or `application/<something>+json`,
     /// compared case-insensitively, with any parameters (`; charset=utf-8`) allowed.
     pub fn is_json(&self) -> bool {

@@ -48,7 +48,7 @@ pub enum JsonError {
         /// The offset where the number starts.
         offset: usize,
     },
-    /// Objects and arrays nest deeper than [`MAX_DEPTH`](crate::json::lexer::MAX_DEPTH).
+    /// Objects and arrays nest deeper than [`MAX_DEPTH`](crate::json::value::MAX_DEPTH).
     TooDeep {
         /// The offset of the bracket that went too deep.
         offset: usize,

@@ -1,7 +1,7 @@
 //! Shared plumbing of the provider parsers: known-member tables, duplicate
 //! detection and typed reads of [`Value`]s.
 
-use super::lexer::{digits_u64, Array, Object, Reader, Value};
+use super::value::{digits_u64, Array, Object, Reader, Value};
 use super::{JsonError, JsonStr};
 
 /// A set of known member names of one object.
@@ -45,53 +45,6 @@ macro_rules! fields {
     };
 }
 pub(crate) use fields;
-
-/// Declares a public error-code enum with an `Other(JsonStr)` catch-all, plus
-/// `from_wire`, `as_str` and `Display`.
-macro_rules! codes {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[non_exhaustive]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        pub enum $name<'b> {
-            $($(#[$vmeta])* $variant,)*
-            /// A code this version does not know, verbatim.
-            Other($crate::json::JsonStr<'b>),
-        }
-        impl<'b> $name<'b> {
-            /// The variant for a code as sent on the wire.
-            pub fn from_wire(code: $crate::json::JsonStr<'b>) -> Self {
-                // Scanned for escapes once; an escape-free code is compared as bytes.
-                let plain = code.as_plain();
-                [$((Self::$variant, $wire),)*]
-                    .into_iter()
-                    .find(|(_, wire)| match plain {
-                        Some(p) => p == *wire,
-                        None => code == *wire,
-                    })
-                    .map_or(Self::Other(code), |(v, _)| v)
-            }
-            /// The code as sent on the wire (for [`Other`](Self::Other) holding
-            /// escapes, the raw escaped text; its `Display` decodes).
-            pub const fn as_str(&self) -> &'b str {
-                match self {
-                    $(Self::$variant => $wire,)*
-                    Self::Other(s) => s.raw(),
-                }
-            }
-        }
-        impl core::fmt::Display for $name<'_> {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                match self {
-                    Self::Other(s) => core::fmt::Display::fmt(s, f),
-                    other => f.write_str(other.as_str()),
-                }
-            }
-        }
-    };
-}
-pub(crate) use codes;
 
 /// Reads the body's top-level object with `each`; see [`Reader::members`].
 pub(crate) fn root<'b, F: Field>(
@@ -188,7 +141,7 @@ pub(crate) fn opt_str_array<'b>(
 #[cfg(test)]
 mod tests {
     extern crate std;
-    use super::super::lexer::{parse_document, MAX_DEPTH};
+    use super::super::value::{parse_document, MAX_DEPTH};
     use super::super::{pinterest, rfc6749, slack, JsonError};
     use std::{string::String, vec, vec::Vec};
 

@@ -24,10 +24,10 @@
 //! a number at one provider and a string at another (Pinterest sends
 //! `"expires_in": "2592000"` where everyone else sends `3600`) cannot be read; its
 //! skipping of unknown values accepts invalid JSON such as `{"x": tru}`; and it hands
-//! back raw escaped text without a way to decode it in place. So [`lexer`] is a small,
-//! strict RFC 8259 pull parser written for this crate: zero-copy, iterative (no
-//! recursion, depth limited to [`lexer::MAX_DEPTH`]), and every unknown value is
-//! validated while it is skipped.
+//! back raw escaped text without a way to decode it in place. So the parser is a
+//! small, strict RFC 8259 pull parser written for this crate (its values are
+//! [`value`]): zero-copy, iterative (no recursion, depth limited to
+//! [`value::MAX_DEPTH`]), and every unknown value is validated while it is skipped.
 //!
 //! ## Rules common to every parser
 //!
@@ -44,10 +44,10 @@
 //!   fractional or overflowing values give [`JsonError::InvalidInteger`].
 //! - No error carries body bytes.
 
-pub mod lexer;
 pub mod pinterest;
 pub mod rfc6749;
 pub mod slack;
+pub mod value;
 
 mod error;
 mod fields;
@@ -55,5 +55,5 @@ mod string;
 mod token;
 
 pub use error::JsonError;
-pub use string::{Chars, DecodeError, JsonStr, Scopes};
+pub use string::{Chars, JsonStr, Scopes};
 pub use token::{AccessToken, IdToken, RefreshToken, WebhookUrl};

@@ -9,7 +9,7 @@
 //! ```
 
 use super::fields::{fields, opt_i64, opt_str, opt_u64, root, Field as _};
-use super::lexer::Object;
+use super::value::Object;
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes};
 
 /// A Pinterest token-endpoint answer.

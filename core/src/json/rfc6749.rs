@@ -1,18 +1,19 @@
 //! RFC 6749 §5.1 token and §5.2 error bodies (plus the RFC 8628 device-flow codes).
 //!
 //! ```
-//! use picoauth::json::rfc6749::{self, ErrorCode, Rfc6749, TokenType};
+//! use picoauth::json::rfc6749::{self, Rfc6749ErrorCode, Rfc6749, TokenType};
 //! let body = br#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600}"#;
 //! let Rfc6749::Token(t) = rfc6749::parse(body).unwrap() else { panic!() };
 //! assert_eq!(t.token_type, TokenType::Bearer);
 //! assert_eq!(t.expires_in, Some(3600));
 //! let Rfc6749::Error(e) = rfc6749::parse(br#"{"error":"slow_down"}"#).unwrap() else { panic!() };
-//! assert_eq!(e.code, ErrorCode::SlowDown);
+//! assert_eq!(e.code, Rfc6749ErrorCode::SlowDown);
 //! ```
 
-use super::fields::{codes, fields, opt_str, opt_u64, root, Field as _};
-use super::lexer::Object;
+use super::fields::{fields, opt_str, opt_u64, root, Field as _};
+use super::value::Object;
 use super::{AccessToken, IdToken, JsonError, JsonStr, RefreshToken, Scopes};
+use crate::codes::codes;
 
 /// An RFC 6749 token-endpoint answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ impl<'b> TokenType<'b> {
 #[non_exhaustive]
 pub struct ErrorResponse<'b> {
     /// `error`.
-    pub code: ErrorCode<'b>,
+    pub code: Rfc6749ErrorCode<'b>,
     /// `error_description`.
     pub description: Option<JsonStr<'b>>,
     /// `error_uri`.
@@ -88,7 +89,7 @@ pub struct ErrorResponse<'b> {
 
 codes! {
     /// An RFC 6749 §5.2 (and RFC 8628 §3.5) `error` code.
-    ErrorCode {
+    Rfc6749ErrorCode(Other: JsonStr<'b>, |s| s.raw()) {
         /// `invalid_request`.
         InvalidRequest = "invalid_request",
         /// `invalid_client`.
@@ -157,7 +158,7 @@ pub fn parse(body: &[u8]) -> Result<Rfc6749<'_>, JsonError> {
     })?;
     if let Some(code) = error {
         return Ok(Rfc6749::Error(ErrorResponse {
-            code: ErrorCode::from_wire(code),
+            code: Rfc6749ErrorCode::from_wire(code),
             description,
             uri,
             object,
@@ -184,7 +185,7 @@ pub fn parse(body: &[u8]) -> Result<Rfc6749<'_>, JsonError> {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::json::lexer::Value;
+    use crate::json::value::Value;
 
     #[test]
     fn token_type_rules() {
@@ -229,7 +230,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(e.code, ErrorCode::AccessDenied);
+        assert_eq!(e.code, Rfc6749ErrorCode::AccessDenied);
         assert!(matches!(e.object.get("x"), Some(Value::Array(_))));
         let Ok(Rfc6749::Token(t)) = parse(br#"{"access_token":"a","token_type":"bearer","id_token":"eyJhbGciOi.x.y","example_parameter":"example_value"}"#) else {
             panic!()

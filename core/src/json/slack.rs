@@ -15,10 +15,11 @@
 //! ```
 
 use super::fields::{
-    codes, fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
+    fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
 };
-use super::lexer::{Array, Elements, Object, Reader, Value};
+use super::value::{Array, Elements, Object, Reader, Value};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes, WebhookUrl};
+use crate::codes::codes;
 
 /// An `oauth.v2.access` answer.
 // The token variant is a few hundred bytes of borrowed slices; without `alloc`
@@ -163,7 +164,7 @@ pub struct SlackError<'b> {
 codes! {
     /// A Slack `error` code: every code of the `oauth.v2.access` and `oauth.access`
     /// docs plus the common Web API ones.
-    SlackErrorCode {
+    SlackErrorCode(Other: JsonStr<'b>, |s| s.raw()) {
         /// `invalid_code`: the `code` was invalid (or already used).
         InvalidCode = "invalid_code",
         /// `bad_redirect_uri`: `redirect_uri` differs from the authorize request's.

@@ -2,14 +2,16 @@
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
+
 /// A JSON string value: the raw text between the quotes, escapes intact.
 ///
-/// The text was validated by the [lexer](crate::json::lexer) (escapes, surrogate
+/// The text was validated by the [lexer](crate::json::value) (escapes, surrogate
 /// pairs, no raw control characters), so decoding never fails. Comparisons with
 /// `str`, `Display` and `Debug` use the decoded value.
 ///
 /// ```
-/// use picoauth::json::lexer::{parse_document, Value};
+/// use picoauth::json::value::{parse_document, Value};
 /// let Ok(Value::String(s)) = parse_document(br#""https:\/\/hooks.slack.com""#) else { panic!() };
 /// assert_eq!(s.raw(), r"https:\/\/hooks.slack.com");
 /// assert_eq!(s, "https://hooks.slack.com");
@@ -77,15 +79,15 @@ impl<'b> JsonStr<'b> {
 
     /// Writes the decoded value into `out` and returns it as a `&str`.
     ///
-    /// On [`DecodeError::BufferTooSmall`] `out` is left untouched.
-    pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, DecodeError> {
+    /// On [`BufferTooSmall`] `out` is left untouched.
+    pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, BufferTooSmall> {
         let plain = self.as_plain();
         let needed = match plain {
             Some(s) => s.len(),
             None => self.decoded_len(),
         };
         let Some(dst) = out.get_mut(..needed) else {
-            return Err(DecodeError::BufferTooSmall { needed });
+            return Err(BufferTooSmall { needed });
         };
         if let Some(s) = plain {
             dst.copy_from_slice(s.as_bytes());
@@ -198,39 +200,6 @@ impl defmt::Format for JsonStr<'_> {
     }
 }
 
-/// Why [`JsonStr::decode_into`] failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum DecodeError {
-    /// The output buffer is too small; the decoded value needs `needed` bytes.
-    BufferTooSmall {
-        /// The decoded length in bytes.
-        needed: usize,
-    },
-}
-
-impl DecodeError {
-    /// A short static description.
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            Self::BufferTooSmall { .. } => "output buffer too small",
-        }
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BufferTooSmall { needed } => {
-                write!(f, "output buffer too small: {needed} bytes needed")
-            }
-        }
-    }
-}
-
-impl core::error::Error for DecodeError {}
-
 /// The decoded characters of a [`JsonStr`].
 #[derive(Debug, Clone)]
 pub struct Chars<'b> {
@@ -341,7 +310,7 @@ fn unicode_escape(bytes: &[u8]) -> (char, usize) {
 /// [`JsonStr::as_plain`] on a piece to get a `&str` when it holds no escape.
 ///
 /// ```
-/// use picoauth::json::lexer::{parse_document, Value};
+/// use picoauth::json::value::{parse_document, Value};
 /// let Ok(Value::String(s)) = parse_document(br#""chat:write,commands read ""#) else { panic!() };
 /// let mut it = s.scopes();
 /// assert_eq!(it.next().unwrap(), "chat:write");
@@ -427,10 +396,7 @@ mod tests {
     fn decode_into_reports_size_and_leaves_buffer() {
         let v = s(r"caf\u00e9");
         let mut small = [7u8; 4];
-        assert_eq!(
-            v.decode_into(&mut small),
-            Err(DecodeError::BufferTooSmall { needed: 5 })
-        );
+        assert_eq!(v.decode_into(&mut small), Err(BufferTooSmall { needed: 5 }));
         assert_eq!(small, [7u8; 4]);
         let mut exact = [0u8; 5];
         assert_eq!(v.decode_into(&mut exact), Ok("café"));

@@ -1,4 +1,40 @@
-use crate::EncodeError;
+use core::fmt;
+
+/// Why a token or authorization URL was refused ([`Endpoint::parse`],
+/// [`Endpoint::validate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EndpointError {
+    /// The URL is not of the form `https://host[:port]/path`.
+    InvalidUrl,
+    /// The URL is `http://` for a host that is not a loopback address.
+    InsecureUrl,
+    /// The host holds a character that cannot appear in a `Host` header.
+    InvalidHost,
+    /// The path holds a control character, a space or a `#`.
+    InvalidPath,
+}
+
+impl EndpointError {
+    /// A short static description.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "URL is not https://host[:port]/path",
+            Self::InsecureUrl => "http:// is allowed only for loopback hosts",
+            Self::InvalidHost => "invalid character in host",
+            Self::InvalidPath => "invalid character in path",
+        }
+    }
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for EndpointError {}
 
 /// A token endpoint: scheme, host, port and path, borrowed from the caller's URL.
 ///
@@ -37,15 +73,15 @@ impl<'a> Endpoint<'a> {
     /// host (`localhost`, `127.0.0.0/8`, `[::1]`), for tests.
     ///
     /// # Errors
-    /// [`EncodeError::InvalidUrl`], [`EncodeError::InsecureUrl`],
-    /// [`EncodeError::InvalidHost`] or [`EncodeError::InvalidPath`].
-    pub fn parse(url: &'a str) -> Result<Self, EncodeError> {
+    /// [`EndpointError::InvalidUrl`], [`EndpointError::InsecureUrl`],
+    /// [`EndpointError::InvalidHost`] or [`EndpointError::InvalidPath`].
+    pub fn parse(url: &'a str) -> Result<Self, EndpointError> {
         let (tls, rest) = if let Some(r) = strip_prefix_ci(url, "https://") {
             (true, r)
         } else if let Some(r) = strip_prefix_ci(url, "http://") {
             (false, r)
         } else {
-            return Err(EncodeError::InvalidUrl);
+            return Err(EndpointError::InvalidUrl);
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("/")),
@@ -53,7 +89,7 @@ impl<'a> Endpoint<'a> {
         };
         if authority.contains('@') {
             // Userinfo in a token URL is a credential leak waiting to happen.
-            return Err(EncodeError::InvalidUrl);
+            return Err(EndpointError::InvalidUrl);
         }
         let (host, port) = split_port(authority)?;
         let port = match port {
@@ -69,7 +105,7 @@ impl<'a> Endpoint<'a> {
         };
         e.validate()?;
         if !tls && !e.is_loopback() {
-            return Err(EncodeError::InsecureUrl);
+            return Err(EndpointError::InsecureUrl);
         }
         Ok(e)
     }
@@ -103,8 +139,8 @@ impl<'a> Endpoint<'a> {
     /// Checks host and path for bytes that could break out of the request line or a header.
     ///
     /// # Errors
-    /// [`EncodeError::InvalidHost`] or [`EncodeError::InvalidPath`].
-    pub fn validate(&self) -> Result<(), EncodeError> {
+    /// [`EndpointError::InvalidHost`] or [`EndpointError::InvalidPath`].
+    pub fn validate(&self) -> Result<(), EndpointError> {
         let h = self.host;
         let ok_host = if let Some(inner) = h.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
             !inner.is_empty()
@@ -118,14 +154,14 @@ impl<'a> Endpoint<'a> {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
         };
         if !ok_host {
-            return Err(EncodeError::InvalidHost);
+            return Err(EndpointError::InvalidHost);
         }
         let p = self.path.as_bytes();
         if p.first() != Some(&b'/')
             || p.len() > crate::request::MAX_VALUE_LEN
             || p.iter().any(|&b| b <= b' ' || b >= 0x7f || b == b'#')
         {
-            return Err(EncodeError::InvalidPath);
+            return Err(EndpointError::InvalidPath);
         }
         Ok(())
     }
@@ -140,7 +176,7 @@ fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     }
 }
 
-fn split_port(authority: &str) -> Result<(&str, Option<u16>), EncodeError> {
+fn split_port(authority: &str) -> Result<(&str, Option<u16>), EndpointError> {
     let (host, port) = if authority.starts_with('[') {
         match authority.find(']') {
             Some(end) => {
@@ -149,11 +185,11 @@ fn split_port(authority: &str) -> Result<(&str, Option<u16>), EncodeError> {
                     "" => (host, None),
                     rest => (
                         host,
-                        Some(rest.strip_prefix(':').ok_or(EncodeError::InvalidUrl)?),
+                        Some(rest.strip_prefix(':').ok_or(EndpointError::InvalidUrl)?),
                     ),
                 }
             }
-            None => return Err(EncodeError::InvalidHost),
+            None => return Err(EndpointError::InvalidHost),
         }
     } else {
         match authority.rfind(':') {
@@ -165,10 +201,10 @@ fn split_port(authority: &str) -> Result<(&str, Option<u16>), EncodeError> {
         None => None,
         Some(p) => {
             if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(EncodeError::InvalidUrl);
+                return Err(EndpointError::InvalidUrl);
             }
             match p.parse::<u16>() {
-                Ok(0) | Err(_) => return Err(EncodeError::InvalidUrl),
+                Ok(0) | Err(_) => return Err(EndpointError::InvalidUrl),
                 Ok(n) => Some(n),
             }
         }
@@ -197,8 +233,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_urls() {
-        use EncodeError::*;
-        let cases: &[(&str, EncodeError)] = &[
+        use EndpointError::*;
+        let cases: &[(&str, EndpointError)] = &[
             ("ftp://x/y", InvalidUrl),
             ("slack.com/api", InvalidUrl),
             ("http://example.com/token", InsecureUrl),

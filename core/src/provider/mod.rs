@@ -13,7 +13,7 @@ pub mod pinterest;
 pub mod rfc6749;
 pub mod slack;
 
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, EndpointError};
 pub use pinterest::PINTEREST;
 pub use slack::{SLACK_V1, SLACK_V2};
 

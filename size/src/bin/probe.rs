@@ -79,13 +79,7 @@ fn work() {
         let mut reader = ResponseReader::new(&mut buf);
         if reader.feed(wire).is_ok() {
             if let Some(r) = reader.response() {
-                let o = interpret::<core::convert::Infallible>(
-                    kind,
-                    r.status,
-                    r.content_type,
-                    r.retry_after,
-                    r.body,
-                );
+                let o = interpret(kind, &r);
                 let v = match o {
                     Ok(Outcome::Token { token, .. }) => {
                         // Touch the token so its fields are read.

@@ -10,13 +10,12 @@ mod fixtures;
 #[path = "../stack.rs"]
 mod stack;
 
-use core::convert::Infallible;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use picoauth::exchange::{blocking, interpret, ExchangeError, Outcome};
-use picoauth::http::response::{ResponseError, ResponseReader, RetryAfter, Status};
+use picoauth::exchange::{blocking, interpret, Outcome};
+use picoauth::http::response::{Response, ResponseError, ResponseReader, RetryAfter, Status};
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest, DEFAULT_USER_AGENT};
 use picoauth::EncodeError;
@@ -43,7 +42,7 @@ pub enum Shape {
     Failed,
 }
 
-fn shape<E>(r: &Result<Outcome<'_>, ExchangeError<E>>) -> Shape {
+fn shape<E>(r: &Result<Outcome<'_>, E>) -> Shape {
     match r {
         Ok(Outcome::Token { .. }) => Shape::Token,
         Ok(Outcome::Error { .. }) => Shape::Error,
@@ -231,13 +230,9 @@ fn wire(status: u16, body: &[u8], chunked: bool) -> Bytes<2048> {
 fn fixture_vectors(peak_parse: &mut usize) {
     let mut buf = [0u8; 2048];
     for &(name, kind, status, want, body) in fixtures::FIXTURES {
-        let direct = shape(&interpret::<Infallible>(
-            kind,
-            status,
-            Some("application/json"),
-            None,
-            body,
-        ));
+        let mut direct = Response::new(status, body);
+        direct.content_type = Some("application/json");
+        let direct = shape(&interpret(kind, &direct));
         check(direct == want, name);
         for chunked in [false, true] {
             let w = wire(status, body, chunked);
@@ -245,13 +240,7 @@ fn fixture_vectors(peak_parse: &mut usize) {
                 let mut reader = ResponseReader::new(&mut buf);
                 match reader.feed(w.as_slice()) {
                     Ok((_, Status::Complete)) => match reader.response() {
-                        Some(r) => shape(&interpret::<Infallible>(
-                            kind,
-                            r.status,
-                            r.content_type,
-                            r.retry_after,
-                            r.body,
-                        )),
+                        Some(r) => shape(&interpret(kind, &r)),
                         None => Shape::Failed,
                     },
                     _ => Shape::Failed,
@@ -314,15 +303,9 @@ fn http_error_vectors() {
     let mut r = ResponseReader::new(&mut buf);
     let _ =
         r.feed(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n");
-    let limited = r.response().map(|resp| {
-        interpret::<Infallible>(
-            ProviderKind::SlackV2,
-            resp.status,
-            resp.content_type,
-            resp.retry_after,
-            resp.body,
-        )
-    });
+    let limited = r
+        .response()
+        .map(|resp| interpret(ProviderKind::SlackV2, &resp));
     check(
         matches!(
             limited,
@@ -384,8 +367,9 @@ fn exchange_vectors(rfc: &Provider<'_>, peak_exchange: &mut usize) {
             answer: w.as_slice(),
             written: 0,
         };
-        let (got, used) =
-            stack::peak(|| shape(&blocking::exchange(&mut pipe, &req, &mut buf).map(|(o, _)| o)));
+        let (got, used) = stack::peak(|| {
+            shape(&blocking::exchange(&mut pipe, &req, &mut buf).map(|a| a.outcome))
+        });
         *peak_exchange = (*peak_exchange).max(used);
         check(
             got == want && pipe.written > 0 && pipe.answer.is_empty(),

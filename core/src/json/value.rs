@@ -1,4 +1,4 @@
-//! A strict RFC 8259 pull parser over a borrowed body.
+//! JSON values borrowed from a body, read by a strict RFC 8259 pull parser.
 //!
 //! [`parse_document`] validates the whole body once (UTF-8, grammar, escapes,
 //! surrogate pairs, numbers, nesting depth, trailing bytes) and hands back a
@@ -8,7 +8,7 @@
 //! stack instead of recursion, so hostile input cannot overflow the stack.
 //!
 //! ```
-//! use picoauth::json::lexer::{parse_document, Value};
+//! use picoauth::json::value::{parse_document, Value};
 //! let Ok(Value::Object(o)) = parse_document(br#"{"a": [1, {"b": null}], "c": "d"}"#) else { panic!() };
 //! assert_eq!(o.members().count(), 2);
 //! assert!(matches!(o.get("c"), Some(Value::String(s)) if s == "d"));
