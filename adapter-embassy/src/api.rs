@@ -11,7 +11,7 @@ use embedded_io_async::{Read, Write};
 use embedded_tls::CryptoRngCore;
 use picoauth::exchange::ExchangeError;
 use picoauth::http::response::{ResponseReader, Status};
-use picoauth::provider::Endpoint;
+use picoauth::provider::{Endpoint, EndpointError};
 use picoauth::EncodeError;
 use zeroize::Zeroize as _;
 
@@ -63,10 +63,10 @@ pub async fn bearer_post<'b, C: UnixClock, R: CryptoRngCore>(
         return Err(encode(EncodeError::InvalidHeaderValue));
     }
     if !visible(endpoint.host) {
-        return Err(encode(EncodeError::InvalidHost));
+        return Err(encode(EncodeError::Endpoint(EndpointError::InvalidHost)));
     }
     if !endpoint.path.starts_with('/') || !visible(endpoint.path) || endpoint.path.contains('#') {
-        return Err(encode(EncodeError::InvalidPath));
+        return Err(encode(EncodeError::Endpoint(EndpointError::InvalidPath)));
     }
     let work = ApiWork {
         endpoint,

@@ -171,7 +171,7 @@ pub enum Refusal {
 
 /// Classifies a refresh answer read at `now` (Unix seconds); `None` for a token.
 ///
-/// Uses the core's typed codes: [`SlackErrorCode`], RFC 6749's [`ErrorCode`], and
+/// Uses the core's typed codes: [`SlackErrorCode`], RFC 6749's [`Rfc6749ErrorCode`], and
 /// for Pinterest (which names no code for a dead refresh token) a 400 whose message
 /// names the refresh token.
 pub fn classify(outcome: &Outcome<'_>, now: u64) -> Option<Refusal> {
