@@ -387,11 +387,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             let set = (is_token && wants_set).then(|| {
                 crate::provision::CliTokenSet::from_outcome(o, now).map_err(|e| e.to_string())
             });
-            (
-                picoauth_std::OwnedOutcome::from_outcome(o),
-                set,
-                saved,
-            )
+            (picoauth_std::OwnedOutcome::from_outcome(o), set, saved)
         })
         .map_err(|e| failure(e.to_string()))?;
     let code = print_outcome(&outcome, args.show_secrets, out, err);
