@@ -344,6 +344,33 @@ async fn device_task(spawner: Spawner, device: TunTapDevice, shared: &'static Sh
         boot,
         state: lp.state(),
     });
+    if boot == 0 {
+        // A token that would split the request head is refused before anything is sent.
+        let (buffers, abuf) = api_storage.split();
+        let r = bearer_post(
+            stack,
+            &AUTH_TEST,
+            "xoxe.xoxb-1\r\nX-Injected: 1",
+            config,
+            buffers,
+            rand_core::OsRng,
+            abuf,
+        )
+        .await;
+        if !matches!(
+            r,
+            Err(picoauth_embassy::Error::Exchange(
+                picoauth::exchange::ExchangeError::Encode(
+                    picoauth::EncodeError::InvalidHeaderValue
+                )
+            ))
+        ) {
+            let _ = shared.events.send(Event::Refused {
+                boot,
+                error: format!("header injection not refused: {:?}", r.map(|x| x.status)),
+            });
+        }
+    }
     loop {
         let now = SystemClock::now();
         match lp.refresh_due_at() {
