@@ -514,6 +514,43 @@ fn power_cut_at_every_step_of_provisioning() {
     );
 }
 
+/// The named case: power is cut after the set and the client are in the map and before
+/// the region is erased (the first page erase does not happen). The next boot finds
+/// the image already moved, only erases, and boots with the image's set.
+#[test]
+fn power_cut_between_move_and_erase_boots_with_the_set() {
+    let new = set("new");
+    let image = image_bytes(ID + 3, "1234567", Some("s3"), &encoded(&new));
+    let probe = Device::blank();
+    probe.flash_image(&image);
+    probe.boot().unwrap();
+    let writes = probe.flash.borrow().words_written;
+
+    let dev = Device::new(
+        vec![0xFF; PAGE * (MAP_PAGES + REGION_PAGES)],
+        Some(writes),
+        0,
+    );
+    dev.flash_image(&image);
+    let first = dev.boot();
+    assert_eq!(
+        first.map(|r| r.0),
+        Err(ProvisionError::Region(
+            embedded_storage_async::nor_flash::NorFlashErrorKind::Other
+        ))
+    );
+    assert!(
+        Image::parse(&dev.region_bytes()).is_ok(),
+        "the image is still there"
+    );
+    dev.power_on();
+    let (what, stored, client) = dev.boot().unwrap();
+    assert_eq!(what, Provisioned::AlreadyMoved { id: ID + 3 });
+    assert!(stored.unwrap() == new);
+    assert_eq!(client.unwrap().2.as_deref(), Some("s3"));
+    assert!(dev.region_bytes().iter().all(|&b| b == 0xFF));
+}
+
 /// The cost of reading the token set at boot on the host double: the flash reads (calls
 /// and bytes) of a normal boot (region erased: scanned; map read for the set and the
 /// client), and the host time per boot. The bytes are what a device reads; the time
