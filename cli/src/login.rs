@@ -144,11 +144,12 @@ fn unix_now() -> u64 {
 
 fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Fail> {
     let kind = args.provider.kind();
+    // Wiped when the login ends.
     let secret = match &args.client_secret_env {
-        Some(name) => Some(
+        Some(name) => Some(zeroize::Zeroizing::new(
             std::env::var(name)
                 .map_err(|_| usage(format!("environment variable {name} is not set")))?,
-        ),
+        )),
         None => None,
     };
     let preset = Provider::preset(kind);
@@ -350,7 +351,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     join_browser(err);
 
     // Exchange.
-    let client_secret = secret.as_deref().map(ClientSecret::new);
+    let client_secret = secret.as_deref().map(|s| ClientSecret::new(s));
     let auth = ClientAuth::from_method(auth_method, &args.client_id, client_secret)
         .ok_or_else(|| usage("this provider needs --client-secret-env"))?;
     let mut grant = Grant::authorization_code(code.expose()).with_redirect_uri(&redirect_uri);
@@ -404,7 +405,12 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             let id = crate::provision::random_id().map_err(failure)?;
             let lines = args
                 .outputs
-                .write(&set, &args.client_id, secret.as_deref(), id)
+                .write(
+                    &set,
+                    &args.client_id,
+                    secret.as_deref().map(String::as_str),
+                    id,
+                )
                 .map_err(failure)?;
             for line in lines {
                 let _ = writeln!(err, "picoauth: {line}");
