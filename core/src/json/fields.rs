@@ -1,7 +1,8 @@
 //! Shared plumbing of the provider parsers: known-member tables, duplicate
 //! detection and typed reads of [`Value`]s.
 
-use super::value::{digits_u64, Array, Object, Reader, Value};
+use super::reader::Reader;
+use super::value::{digits_u64, Array, Object, Value};
 use super::{JsonError, JsonStr};
 
 /// A set of known member names of one object.

@@ -51,6 +51,8 @@ pub mod value;
 
 mod error;
 mod fields;
+mod lexer;
+mod reader;
 mod string;
 mod token;
 

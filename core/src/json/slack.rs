@@ -17,7 +17,8 @@
 use super::fields::{
     fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
 };
-use super::value::{Array, Elements, Object, Reader, Value};
+use super::reader::Reader;
+use super::value::{Array, Elements, Object, Value};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes, WebhookUrl};
 use crate::codes::codes;
 
