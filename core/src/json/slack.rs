@@ -385,7 +385,12 @@ struct Envelope<'b> {
 impl<'b> Envelope<'b> {
     /// The error, if the envelope says this is one; `Ok(None)` for a success.
     /// `require_ok`: an answer with neither `ok` nor `error` is rejected.
-    fn error(&self, require_ok: bool) -> Result<Option<SlackError<'b>>, JsonError> {
+    /// `object` is the whole answer, kept in the error.
+    fn error(
+        &self,
+        object: Object<'b>,
+        require_ok: bool,
+    ) -> Result<Option<SlackError<'b>>, JsonError> {
         let code = match (self.ok, self.error) {
             (Some(true), _) => return Ok(None),
             (Some(false), code) => code.unwrap_or(JsonStr::EMPTY),
@@ -397,8 +402,23 @@ impl<'b> Envelope<'b> {
             code: SlackErrorCode::from_wire(code),
             description: self.description,
             warnings: self.warnings,
-            object: Object::default(),
+            object,
         }))
+    }
+
+    /// Reads the value of the member called `name` if it is one of the envelope's
+    /// (`ok`, `error`, `error_description`, `warning`, `response_metadata`), which
+    /// both versions share; `false` for any other member.
+    fn member(&mut self, name: &'static str, v: &mut Reader<'b>) -> Result<bool, JsonError> {
+        match name {
+            "ok" => self.ok = opt_bool(v, name)?,
+            "error" => self.error = opt_str(v, name)?,
+            "error_description" => self.description = opt_str(v, name)?,
+            "warning" => self.warnings.csv = opt_str(v, name)?,
+            "response_metadata" => response_metadata(v, &mut self.warnings)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 }
 
@@ -490,12 +510,15 @@ pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
     let mut t = SlackV2Token::default();
     let object = root(body, |f: V2Field, v| {
         let name = f.wire();
+        if env.member(name, v)? {
+            return Ok(());
+        }
         match f {
-            V2Field::Ok => env.ok = opt_bool(v, name)?,
-            V2Field::Error => env.error = opt_str(v, name)?,
-            V2Field::ErrorDescription => env.description = opt_str(v, name)?,
-            V2Field::Warning => env.warnings.csv = opt_str(v, name)?,
-            V2Field::ResponseMetadata => response_metadata(v, &mut env.warnings)?,
+            V2Field::Ok
+            | V2Field::Error
+            | V2Field::ErrorDescription
+            | V2Field::Warning
+            | V2Field::ResponseMetadata => {} // the envelope's, read above
             V2Field::AccessToken => t.access_token = opt_str(v, name)?.map(AccessToken::new),
             V2Field::TokenType => t.token_type = opt_str(v, name)?,
             V2Field::Scope => t.scope = opt_str(v, name)?,
@@ -517,8 +540,7 @@ pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(mut e) = env.error(true)? {
-        e.object = object;
+    if let Some(e) = env.error(object, true)? {
         return Ok(SlackV2::Error(e));
     }
     t.warnings = env.warnings;
@@ -619,12 +641,15 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
     };
     let object = root(body, |f: V1Field, v| {
         let name = f.wire();
+        if env.member(name, v)? {
+            return Ok(());
+        }
         match f {
-            V1Field::Ok => env.ok = opt_bool(v, name)?,
-            V1Field::Error => env.error = opt_str(v, name)?,
-            V1Field::ErrorDescription => env.description = opt_str(v, name)?,
-            V1Field::Warning => env.warnings.csv = opt_str(v, name)?,
-            V1Field::ResponseMetadata => response_metadata(v, &mut env.warnings)?,
+            V1Field::Ok
+            | V1Field::Error
+            | V1Field::ErrorDescription
+            | V1Field::Warning
+            | V1Field::ResponseMetadata => {} // the envelope's, read above
             V1Field::AccessToken => access_token = opt_str(v, name)?.map(AccessToken::new),
             V1Field::Scope => t.scope = opt_str(v, name)?,
             V1Field::UserId => t.user_id = opt_str(v, name)?,
@@ -640,8 +665,7 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(mut e) = env.error(false)? {
-        e.object = object;
+    if let Some(e) = env.error(object, false)? {
         return Ok(SlackV1::Error(e));
     }
     t.access_token = access_token.ok_or(JsonError::MissingField {
