@@ -94,30 +94,6 @@ impl<'b> Lexer<'b> {
         }
     }
 
-    /// Moves an iteration over a container's items to the next one: past the
-    /// opening `open` the first time (`started` is then set), past a `,` after that.
-    /// `false` past `close`: no more items.
-    pub(super) fn next_item(
-        &mut self,
-        started: &mut bool,
-        open: u8,
-        close: u8,
-    ) -> Result<bool, JsonError> {
-        self.skip_ws();
-        if !*started {
-            *started = true;
-            self.expect(open)?;
-            self.skip_ws();
-            return Ok(!self.eat(close));
-        }
-        if self.eat(close) {
-            return Ok(false);
-        }
-        self.expect(b',')?;
-        self.skip_ws();
-        Ok(true)
-    }
-
     pub(super) fn key(&mut self) -> Result<JsonStr<'b>, JsonError> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected());
@@ -367,6 +343,61 @@ impl<'b> Lexer<'b> {
                 }
             }
         }
+    }
+}
+
+/// Iteration over the members or elements of an object or array the lexer has
+/// validated.
+#[derive(Clone)]
+pub(super) struct Items<'b> {
+    lx: Lexer<'b>,
+    started: bool,
+    done: bool,
+}
+
+impl<'b> Items<'b> {
+    /// The items of the container whose text (from its opening to its closing
+    /// byte) is `text`.
+    pub(super) const fn new(text: &'b str) -> Self {
+        Self {
+            lx: Lexer::new(text),
+            started: false,
+            done: false,
+        }
+    }
+
+    /// The next item, read by `read` at its first byte: past the opening `open` the
+    /// first time, past a `,` after that; `None` past `close`. The text was
+    /// validated when the container was produced, so no error can happen; if one
+    /// did, iteration would simply stop.
+    pub(super) fn next<T>(
+        &mut self,
+        open: u8,
+        close: u8,
+        read: impl FnOnce(&mut Lexer<'b>) -> Result<T, JsonError>,
+    ) -> Option<T> {
+        if self.done {
+            return None;
+        }
+        let lx = &mut self.lx;
+        lx.skip_ws();
+        let more = if self.started {
+            !lx.eat(close) && lx.expect(b',').is_ok()
+        } else {
+            self.started = true;
+            lx.expect(open).is_ok() && {
+                lx.skip_ws();
+                !lx.eat(close)
+            }
+        };
+        let item = if more {
+            lx.skip_ws();
+            read(lx).ok()
+        } else {
+            None
+        };
+        self.done = item.is_none();
+        item
     }
 }
 

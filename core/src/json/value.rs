@@ -16,7 +16,7 @@
 
 use core::fmt;
 
-use super::lexer::Lexer;
+use super::lexer::{Items, Lexer};
 use super::{JsonError, JsonStr};
 
 /// How deeply objects and arrays may nest; the top-level object counts as 1.
@@ -130,9 +130,7 @@ impl<'b> Object<'b> {
     /// The members, in body order (duplicates included).
     pub fn members(&self) -> Members<'b> {
         Members {
-            lx: Lexer::new(self.0),
-            started: false,
-            done: false,
+            items: Items::new(self.0),
         }
     }
 
@@ -163,9 +161,7 @@ impl<'b> Array<'b> {
     /// The elements, in order.
     pub fn elements(&self) -> Elements<'b> {
         Elements {
-            lx: Lexer::new(self.0),
-            started: false,
-            done: false,
+            items: Items::new(self.0),
         }
     }
 }
@@ -173,9 +169,7 @@ impl<'b> Array<'b> {
 /// The members of an [`Object`]: `(name, value)` pairs.
 #[derive(Clone)]
 pub struct Members<'b> {
-    lx: Lexer<'b>,
-    started: bool,
-    done: bool,
+    items: Items<'b>,
 }
 
 impl fmt::Debug for Members<'_> {
@@ -189,38 +183,18 @@ impl<'b> Iterator for Members<'b> {
     type Item = (JsonStr<'b>, Value<'b>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        // The text was validated when the object was produced, so the errors below
-        // cannot happen; if they did, iteration would simply stop.
-        let item = self.step().ok().flatten();
-        if item.is_none() {
-            self.done = true;
-        }
-        item
-    }
-}
-
-impl<'b> Members<'b> {
-    fn step(&mut self) -> Result<Option<(JsonStr<'b>, Value<'b>)>, JsonError> {
-        let lx = &mut self.lx;
-        if !lx.next_item(&mut self.started, b'{', b'}')? {
-            return Ok(None);
-        }
-        let key = lx.key()?;
-        lx.skip_ws();
-        let value = lx.value()?;
-        Ok(Some((key, value)))
+        self.items.next(b'{', b'}', |lx| {
+            let key = lx.key()?;
+            lx.skip_ws();
+            Ok((key, lx.value()?))
+        })
     }
 }
 
 /// The elements of an [`Array`].
 #[derive(Clone)]
 pub struct Elements<'b> {
-    lx: Lexer<'b>,
-    started: bool,
-    done: bool,
+    items: Items<'b>,
 }
 
 impl fmt::Debug for Elements<'_> {
@@ -234,24 +208,7 @@ impl<'b> Iterator for Elements<'b> {
     type Item = Value<'b>;
 
     fn next(&mut self) -> Option<Value<'b>> {
-        if self.done {
-            return None;
-        }
-        let item = self.step().ok().flatten();
-        if item.is_none() {
-            self.done = true;
-        }
-        item
-    }
-}
-
-impl<'b> Elements<'b> {
-    fn step(&mut self) -> Result<Option<Value<'b>>, JsonError> {
-        let lx = &mut self.lx;
-        if !lx.next_item(&mut self.started, b'[', b']')? {
-            return Ok(None);
-        }
-        lx.value().map(Some)
+        self.items.next(b'[', b']', Lexer::value)
     }
 }
 
