@@ -21,63 +21,42 @@ pub(crate) fn credentials<'b>(token: &Token<'b>) -> [Option<Incoming<'b>>; 2] {
                 let user = t.token_type.is_some_and(|k| k.eq_ignore_ascii_case("user"));
                 let slot = if user { Slot::User } else { Slot::Main };
                 out[slot.index()] = Some(Incoming {
-                    access_token,
                     refresh_token: t.refresh_token,
                     expires_in: t.expires_in,
-                    refresh_expires_in: None,
-                    refresh_expires_at: None,
-                    scope: t.scope,
-                    token_type: t.token_type,
+                    ..Incoming::new(access_token, t.scope, t.token_type)
                 });
             }
             if let Some(u) = t.authed_user {
                 if let Some(access_token) = u.access_token {
                     out[Slot::User.index()] = Some(Incoming {
-                        access_token,
                         refresh_token: u.refresh_token,
                         expires_in: u.expires_in,
-                        refresh_expires_in: None,
-                        refresh_expires_at: None,
-                        scope: u.scope,
-                        token_type: u.token_type,
+                        ..Incoming::new(access_token, u.scope, u.token_type)
                     });
                 }
             }
         }
         Token::SlackV1(t) => {
-            out[0] = Some(Incoming {
-                access_token: t.access_token,
-                refresh_token: None,
-                expires_in: None,
-                refresh_expires_in: None,
-                refresh_expires_at: None,
-                scope: t.scope,
-                token_type: t.token_type,
-            });
+            out[0] = Some(Incoming::new(t.access_token, t.scope, t.token_type));
         }
         Token::Pinterest(t) => {
             out[0] = Some(Incoming {
-                access_token: t.access_token,
                 refresh_token: t.refresh_token,
                 expires_in: t.expires_in,
                 refresh_expires_in: t.refresh_token_expires_in,
                 refresh_expires_at: t.refresh_token_expires_at,
-                scope: t.scope,
-                token_type: t.token_type,
+                ..Incoming::new(t.access_token, t.scope, t.token_type)
             });
         }
         Token::Rfc6749(t) => {
+            let token_type = match t.token_type {
+                TokenType::Bearer => JsonStr::from_validated("Bearer"),
+                TokenType::Other(s) => s,
+            };
             out[0] = Some(Incoming {
-                access_token: t.access_token,
                 refresh_token: t.refresh_token,
                 expires_in: t.expires_in,
-                refresh_expires_in: None,
-                refresh_expires_at: None,
-                scope: t.scope,
-                token_type: Some(match t.token_type {
-                    TokenType::Bearer => JsonStr::from_validated("Bearer"),
-                    TokenType::Other(s) => s,
-                }),
+                ..Incoming::new(t.access_token, t.scope, Some(token_type))
             });
         }
     }

@@ -43,6 +43,26 @@ pub(crate) struct Incoming<'b> {
     pub(crate) token_type: Option<JsonStr<'b>>,
 }
 
+impl<'b> Incoming<'b> {
+    /// An access token with its scope and type, nothing about its expiry or a
+    /// refresh token (set those fields on top).
+    pub(crate) const fn new(
+        access_token: AccessToken<'b>,
+        scope: Option<JsonStr<'b>>,
+        token_type: Option<JsonStr<'b>>,
+    ) -> Self {
+        Self {
+            access_token,
+            refresh_token: None,
+            expires_in: None,
+            refresh_expires_in: None,
+            refresh_expires_at: None,
+            scope,
+            token_type,
+        }
+    }
+}
+
 impl<const T: usize, const S: usize> Credential<T, S> {
     /// Copies a credential out of a body read at `now`.
     pub(crate) fn from_incoming(i: &Incoming<'_>, now: u64) -> Result<Self, TokenSetError> {
