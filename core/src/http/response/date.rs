@@ -4,8 +4,8 @@
 ///
 /// Only the two forms a sender may generate are recognised: delay-seconds and the
 /// IMF-fixdate form of HTTP-date. Anything else (the obsolete RFC 850 and asctime date
-/// forms, negative or fractional numbers, garbage) is ignored: [`Response::retry_after`]
-/// is `None`, and the raw value is still there through [`Response::header`].
+/// forms, negative or fractional numbers, garbage) is ignored: [`Response::retry_after`](super::Response::retry_after)
+/// is `None`, and the raw value is still there through [`Response::header`](super::Response::header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -59,7 +59,7 @@ pub enum ResponseError {
     },
     /// The status line or a header field is malformed.
     InvalidHead(HeadErrorKind),
-    /// The head has more than [`MAX_HEADERS`] header fields.
+    /// The head has more than [`MAX_HEADERS`](super::MAX_HEADERS) header fields.
     TooManyHeaders,
     /// A header line starts with whitespace: obsolete line folding (RFC 9112 §5.2), or
     /// whitespace between the status line and the first field.
@@ -89,7 +89,7 @@ pub enum ResponseError {
     InvalidTrailer,
     /// A `101 Switching Protocols`, which picoauth never asks for.
     UnexpectedUpgrade,
-    /// More than [`MAX_INTERIM_RESPONSES`] interim `1xx` responses.
+    /// More than [`MAX_INTERIM_RESPONSES`](super::MAX_INTERIM_RESPONSES) interim `1xx` responses.
     TooManyInterimResponses,
     /// The connection closed before the response was complete.
     Truncated,
