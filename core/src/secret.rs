@@ -42,84 +42,64 @@ where
     f.write_str("[redacted]")
 }
 
-/// A client secret, borrowed from the caller.
-///
-/// ```
-/// use picoauth::ClientSecret;
-/// let s = ClientSecret::new("33fea0113f5b1");
-/// assert_eq!(format!("{s:?}"), "ClientSecret(33f…[redacted])");
-/// assert_eq!(s.expose(), "33fea0113f5b1");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct ClientSecret<'a>(&'a str);
+/// Declares a `Copy` newtype over a borrowed `&str` secret: `new`, `expose`,
+/// `From<&str>`, and `Debug` and `Display` redacted with [`fmt_redacted`].
+macro_rules! borrowed_secret {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        pub struct $name<'a>(&'a str);
 
-impl<'a> ClientSecret<'a> {
-    /// Wraps a secret.
-    pub const fn new(secret: &'a str) -> Self {
-        Self(secret)
-    }
+        impl<'a> $name<'a> {
+            /// Wraps a secret.
+            pub const fn new(secret: &'a str) -> Self {
+                Self(secret)
+            }
 
-    /// The secret itself. Call this only where the value must be sent.
-    pub const fn expose(&self) -> &'a str {
-        self.0
-    }
+            /// The secret itself. Call this only where the value must be sent.
+            pub const fn expose(&self) -> &'a str {
+                self.0
+            }
+        }
+
+        impl<'a> From<&'a str> for $name<'a> {
+            fn from(s: &'a str) -> Self {
+                Self(s)
+            }
+        }
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "("))?;
+                fmt_redacted(f, self.0.chars())?;
+                f.write_str(")")
+            }
+        }
+
+        impl fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_redacted(f, self.0.chars())
+            }
+        }
+    };
 }
 
-impl<'a> From<&'a str> for ClientSecret<'a> {
-    fn from(s: &'a str) -> Self {
-        Self(s)
-    }
+borrowed_secret! {
+    /// A client secret, borrowed from the caller.
+    ///
+    /// ```
+    /// use picoauth::ClientSecret;
+    /// let s = ClientSecret::new("33fea0113f5b1");
+    /// assert_eq!(format!("{s:?}"), "ClientSecret(33f…[redacted])");
+    /// assert_eq!(s.expose(), "33fea0113f5b1");
+    /// ```
+    ClientSecret
 }
 
-impl fmt::Debug for ClientSecret<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret(")?;
-        fmt_redacted(f, self.0.chars())?;
-        f.write_str(")")
-    }
-}
-
-impl fmt::Display for ClientSecret<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_redacted(f, self.0.chars())
-    }
-}
-
-/// A secret borrowed from the caller that is sent in a request: a refresh token, a
-/// PKCE code verifier or an authorization code.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SecretStr<'a>(&'a str);
-
-impl<'a> SecretStr<'a> {
-    /// Wraps a secret.
-    pub const fn new(secret: &'a str) -> Self {
-        Self(secret)
-    }
-
-    /// The secret itself.
-    pub const fn expose(&self) -> &'a str {
-        self.0
-    }
-}
-
-impl<'a> From<&'a str> for SecretStr<'a> {
-    fn from(s: &'a str) -> Self {
-        Self(s)
-    }
-}
-
-impl fmt::Debug for SecretStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretStr(")?;
-        fmt_redacted(f, self.0.chars())?;
-        f.write_str(")")
-    }
-}
-
-impl fmt::Display for SecretStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_redacted(f, self.0.chars())
-    }
+borrowed_secret! {
+    /// A secret borrowed from the caller that is sent in a request: a refresh token, a
+    /// PKCE code verifier or an authorization code.
+    SecretStr
 }
 
 #[cfg(test)]
