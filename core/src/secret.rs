@@ -42,49 +42,53 @@ where
     f.write_str("[redacted]")
 }
 
-/// Declares a `Copy` newtype over a borrowed `&str` secret: `new`, `expose`,
-/// `From<&str>`, and `Debug` and `Display` redacted with [`fmt_redacted`].
-macro_rules! borrowed_secret {
-    ($(#[$meta:meta])* $name:ident) => {
+/// Declares a `Copy` secret newtype over `$inner` (a borrowed `&str`, or a
+/// [`JsonStr`](crate::json::JsonStr) from a body): `new` (with the given
+/// visibility), `expose`, and `Debug`, `Display` and `defmt::Format` redacted with
+/// [`fmt_redacted`].
+macro_rules! secret_newtype {
+    ($(#[$meta:meta])* $new_vis:vis $name:ident<$lt:lifetime>($inner:ty)) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq)]
-        pub struct $name<'a>(&'a str);
+        pub struct $name<$lt>($inner);
 
-        impl<'a> $name<'a> {
+        impl<$lt> $name<$lt> {
             /// Wraps a secret.
-            pub const fn new(secret: &'a str) -> Self {
+            $new_vis const fn new(secret: $inner) -> Self {
                 Self(secret)
             }
 
-            /// The secret itself. Call this only where the value must be sent.
-            pub const fn expose(&self) -> &'a str {
+            /// The secret itself. Call this only where the value must be used.
+            pub const fn expose(&self) -> $inner {
                 self.0
             }
         }
 
-        impl<'a> From<&'a str> for $name<'a> {
-            fn from(s: &'a str) -> Self {
-                Self(s)
-            }
-        }
-
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl core::fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str(concat!(stringify!($name), "("))?;
-                fmt_redacted(f, self.0.chars())?;
+                $crate::secret::fmt_redacted(f, self.0.chars())?;
                 f.write_str(")")
             }
         }
 
-        impl fmt::Display for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt_redacted(f, self.0.chars())
+        impl core::fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                $crate::secret::fmt_redacted(f, self.0.chars())
+            }
+        }
+
+        #[cfg(feature = "defmt")]
+        impl defmt::Format for $name<'_> {
+            fn format(&self, f: defmt::Formatter<'_>) {
+                defmt::write!(f, "{=str}([redacted])", stringify!($name))
             }
         }
     };
 }
+pub(crate) use secret_newtype;
 
-borrowed_secret! {
+secret_newtype! {
     /// A client secret, borrowed from the caller.
     ///
     /// ```
@@ -93,13 +97,25 @@ borrowed_secret! {
     /// assert_eq!(format!("{s:?}"), "ClientSecret(33f…[redacted])");
     /// assert_eq!(s.expose(), "33fea0113f5b1");
     /// ```
-    ClientSecret
+    pub ClientSecret<'a>(&'a str)
 }
 
-borrowed_secret! {
+impl<'a> From<&'a str> for ClientSecret<'a> {
+    fn from(s: &'a str) -> Self {
+        Self(s)
+    }
+}
+
+secret_newtype! {
     /// A secret borrowed from the caller that is sent in a request: a refresh token, a
     /// PKCE code verifier or an authorization code.
-    SecretStr
+    pub SecretStr<'a>(&'a str)
+}
+
+impl<'a> From<&'a str> for SecretStr<'a> {
+    fn from(s: &'a str) -> Self {
+        Self(s)
+    }
 }
 
 #[cfg(test)]

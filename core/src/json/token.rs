@@ -1,71 +1,26 @@
 //! Secret views over token-body strings; `Debug` and `Display` are redacted.
 
-use core::fmt;
-
 use super::JsonStr;
-use crate::secret::fmt_redacted;
+use crate::secret::secret_newtype;
 
-/// Declares a `Copy` newtype over [`JsonStr`] whose `Debug` and `Display` are
-/// redacted with [`fmt_redacted`].
-macro_rules! secret_view {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq)]
-        pub struct $name<'b>(JsonStr<'b>);
-
-        impl<'b> $name<'b> {
-            /// Wraps a string from a body.
-            pub(crate) const fn new(value: JsonStr<'b>) -> Self {
-                Self(value)
-            }
-
-            /// The secret itself. Call this only where the value must be used.
-            pub const fn expose(&self) -> JsonStr<'b> {
-                self.0
-            }
-        }
-
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), "("))?;
-                fmt_redacted(f, self.0.chars())?;
-                f.write_str(")")
-            }
-        }
-
-        impl fmt::Display for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt_redacted(f, self.0.chars())
-            }
-        }
-
-        #[cfg(feature = "defmt")]
-        impl defmt::Format for $name<'_> {
-            fn format(&self, f: defmt::Formatter<'_>) {
-                defmt::write!(f, "{=str}([redacted])", stringify!($name))
-            }
-        }
-    };
-}
-
-secret_view! {
+secret_newtype! {
     /// An access token (`access_token`, Slack v1 `bot.bot_access_token`).
-    AccessToken
+    pub(crate) AccessToken<'b>(JsonStr<'b>)
 }
 
-secret_view! {
+secret_newtype! {
     /// A refresh token (`refresh_token`).
-    RefreshToken
+    pub(crate) RefreshToken<'b>(JsonStr<'b>)
 }
 
-secret_view! {
+secret_newtype! {
     /// An OpenID Connect ID token (`id_token`).
-    IdToken
+    pub(crate) IdToken<'b>(JsonStr<'b>)
 }
 
-secret_view! {
+secret_newtype! {
     /// A Slack incoming-webhook URL: its path is the credential that lets anyone post.
-    WebhookUrl
+    pub(crate) WebhookUrl<'b>(JsonStr<'b>)
 }
 
 #[cfg(test)]
