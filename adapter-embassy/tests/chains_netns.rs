@@ -8,9 +8,8 @@
 //! chain must complete a token exchange (HTTP 200 with a token).
 
 mod chains;
-mod common;
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -18,7 +17,6 @@ use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use chains::{scenarios, Expect, Scenario};
-use common::{is_child, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP};
 use embassy_executor::Spawner;
 use embassy_net::Stack;
 use embassy_net_tuntap::TunTapDevice;
@@ -27,6 +25,9 @@ use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_embassy::{
     anchor_from_trusted_cert, exchange, CertificateDer, Config, Error, Storage,
+};
+use picoauth_test_support::netns::{
+    is_child, run_client, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP,
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -170,27 +171,17 @@ fn child() {
             .collect(),
         results: tx,
     }));
-    let done: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
-    std::thread::spawn(move || {
-        let device = TunTapDevice::new(TAP).expect("open the TAP inside the namespace");
-        let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
-        executor.run_until(
-            |spawner| spawner.spawn(main_task(spawner, device, job).expect("spawn main task")),
-            || done.load(Ordering::SeqCst),
-        );
-    });
-
     let started = Instant::now();
-    let mut lines = Vec::new();
-    loop {
-        let left = CLIENT_TIMEOUT.saturating_sub(started.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(line) if line == "DONE" => break,
-            Ok(line) => lines.push(line),
-            Err(e) => panic!("client did not finish within {CLIENT_TIMEOUT:?}: {e}; {lines:#?}"),
-        }
-    }
-    done.store(true, Ordering::SeqCst);
+    let lines = run_client(
+        TAP,
+        &rx,
+        CLIENT_TIMEOUT,
+        false,
+        move |spawner, device| {
+            spawner.spawn(main_task(spawner, device, job).expect("spawn main task"));
+        },
+        String::new,
+    );
     drop(dns);
 
     let mut failures = Vec::new();

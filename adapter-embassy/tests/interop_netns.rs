@@ -29,17 +29,10 @@
 //! namespace. `.ci/interop` runs it with `PICOAUTH_REQUIRE_NETNS=1`. When run, a
 //! missing `node` or package fails it with a clear message.
 
-mod common;
-
-use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use common::{is_child, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP};
 use embassy_executor::Spawner;
 use embassy_net::Stack;
 use embassy_net_tuntap::TunTapDevice;
@@ -50,11 +43,14 @@ use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_embassy::{
     anchor_from_trusted_cert, exchange, CertificateDer, CertificateError, Config, Error, Storage,
 };
+use picoauth_test_support::netns::{
+    is_child, run_client, say, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP,
+};
+use picoauth_test_support::node::{node_or_panic, NodePeer, PeerTls};
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
-use serde_json::{json, Value};
 
 const TEST_NAME: &str = "embassy_against_oidc_provider_in_a_netns";
 /// Not `netns.rs`'s names, so the two can run back to back (or at once).
@@ -91,7 +87,7 @@ fn embassy_against_oidc_provider_in_a_netns() {
     }
     // Said before any namespace is made, and however the namespace part goes.
     let node = node_or_panic();
-    common::say(&format!("{TEST_NAME}: peer server via {node}"));
+    say(&format!("{TEST_NAME}: peer server via {node}"));
     let run = NetnsRun {
         test_name: TEST_NAME,
         ns_prefix: NS_PREFIX,
@@ -111,40 +107,6 @@ fn embassy_against_oidc_provider_in_a_netns() {
             out.contains(&marker),
             "missing {marker:?} in child output:\n{out}"
         );
-    }
-}
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
-}
-
-fn node_command() -> String {
-    std::env::var("NODE").unwrap_or_else(|_| "node".to_owned())
-}
-
-/// Checks that Node runs and the peer package is installed; says what to do if not.
-fn node_or_panic() -> String {
-    let pkg = interop_dir().join("node_modules/oidc-provider/package.json");
-    assert!(
-        pkg.is_file(),
-        "the interop peer is not installed: {} is missing. Run `.ci/interop` \
-         (or `cd tests/interop && npm ci`) first; it needs Node 18+ and npm.",
-        pkg.display()
-    );
-    let node = node_command();
-    let version = Command::new(&node)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output();
-    match version {
-        Ok(o) if o.status.success() => {
-            format!("{node} {}", String::from_utf8_lossy(&o.stdout).trim())
-        }
-        Ok(o) => panic!(
-            "`{node} --version` failed ({}): install Node.js 18+ for the interop peer",
-            o.status
-        ),
-        Err(e) => panic!("cannot run `{node}` for the interop peer: {e}. Install Node.js 18+."),
     }
 }
 
@@ -208,159 +170,6 @@ fn certs() -> Certs {
     }
 }
 
-/// The Node server in the namespace, killed and its files removed on drop.
-struct Peer {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-    dir: PathBuf,
-    port: u16,
-    version: String,
-}
-
-impl Peer {
-    /// Starts `server.mjs` on 192.0.2.1 (any free port) with `certs`.
-    fn start(certs: &Certs) -> Self {
-        let interop = interop_dir();
-        let dir = std::env::temp_dir().join(format!("picoauth-iop-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let write = |name: &str, text: &str| {
-            let p = dir.join(name);
-            std::fs::write(&p, text).expect("write a PEM file");
-            p
-        };
-        let ca = write("ca.pem", &certs.ca_pem);
-        let cert = write("chain.pem", &certs.chain_pem);
-        let key = write("key.pem", &certs.key_pem);
-
-        let node = node_command();
-        let host = LINUX_IP.map(|b| b.to_string()).join(".");
-        let mut child = match Command::new(&node)
-            .arg(interop.join("server.mjs"))
-            .current_dir(&interop)
-            .env("INTEROP_CA", &ca)
-            .env("INTEROP_CERT", &cert)
-            .env("INTEROP_KEY", &key)
-            .env("INTEROP_HOST", &host)
-            .env("INTEROP_PORT", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                panic!("cannot run `{node}` for the interop peer: {e}. Install Node.js 18+.");
-            }
-        };
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let notes = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // oidc-provider prints its own notices on stdout: keep them with the
-                // logs; the protocol's lines are JSON objects.
-                if !line.starts_with('{') {
-                    if let Ok(mut s) = notes.lock() {
-                        s.push_str(&line);
-                        s.push('\n');
-                    }
-                } else if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut err_pipe = child.stderr.take().expect("piped stderr");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = err_pipe.read(&mut buf) {
-                if let (Ok(mut s), Some(b)) = (sink.lock(), buf.get(..n)) {
-                    s.push_str(&String::from_utf8_lossy(b));
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        let mut peer = Self {
-            child,
-            stdin,
-            lines,
-            stderr,
-            dir,
-            port: 0,
-            version: String::new(),
-        };
-        let ready = peer.recv(START_TIMEOUT, "start");
-        assert_eq!(ready["ready"], true, "unexpected first line {ready}");
-        peer.port = ready["port"]
-            .as_u64()
-            .and_then(|p| u16::try_from(p).ok())
-            .expect("port in the ready line");
-        peer.version = ready["version"].as_str().expect("version").to_owned();
-        peer
-    }
-
-    /// The next JSON line from the server, within `timeout`.
-    fn recv(&mut self, timeout: Duration, what: &str) -> Value {
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("the interop peer wrote {line:?}: {e}")),
-            Err(e) => {
-                let status = self.child.try_wait().ok().flatten();
-                panic!(
-                    "the interop peer did not answer ({what}) within {timeout:?}: {e}; \
-                     exit status {status:?}; its stderr:\n{}",
-                    self.stderr_text()
-                );
-            }
-        }
-    }
-
-    fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Runs the authorization endpoint for `client_id` (the server approves at once)
-    /// and returns the code from the redirect.
-    fn authorize(&mut self, client_id: &str, scope: &str) -> String {
-        let cmd = json!({
-            "id": 1, "op": "authorize", "client_id": client_id,
-            "redirect_uri": REDIRECT, "scope": scope,
-        });
-        {
-            let stdin = self.stdin.as_mut().expect("peer stdin open");
-            writeln!(stdin, "{cmd}").expect("write to the interop peer");
-            stdin.flush().expect("flush to the interop peer");
-        }
-        let answer = self.recv(AUTHORIZE_TIMEOUT, "authorize");
-        assert_eq!(answer["id"], 1, "{answer}");
-        match answer["code"].as_str() {
-            Some(code) => code.to_owned(),
-            None => panic!(
-                "authorization for {client_id:?} failed: {}; peer stderr:\n{}",
-                answer["error"],
-                self.stderr_text()
-            ),
-        }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        // Closing stdin asks the server to stop; the kill makes sure.
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if std::thread::panicking() {
-            eprintln!("interop peer stderr:\n{}", self.stderr_text());
-        }
-    }
-}
-
 /// What the client task needs, leaked to `'static`.
 struct Job {
     ca_der: Vec<u8>,
@@ -373,50 +182,43 @@ struct Job {
 fn child() {
     let dns = Dns::start();
     let certs = certs();
-    let mut peer = Peer::start(&certs);
+    let host = LINUX_IP.map(|b| b.to_string()).join(".");
+    let tls = PeerTls {
+        ca_pem: &certs.ca_pem,
+        chain_pem: &certs.chain_pem,
+        key_pem: &certs.key_pem,
+    };
+    let (peer, ready) = NodePeer::start(&host, tls, START_TIMEOUT);
+    let port = ready["port"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .expect("port in the ready line");
+    let version = ready["version"].as_str().expect("version");
     println!(
-        "interop: oidc-provider {} on https://{HOST}:{} (192.0.2.1) via picoauth-embassy \
-         (embassy-net on {TAP}, embedded-tls TLS 1.3)",
-        peer.version, peer.port
+        "interop: oidc-provider {version} on https://{HOST}:{port} (192.0.2.1) via picoauth-embassy \
+         (embassy-net on {TAP}, embedded-tls TLS 1.3)"
     );
-    let code = peer.authorize(ODD_ID, SCOPE);
+    let code = peer.authorize(ODD_ID, REDIRECT, SCOPE, None, AUTHORIZE_TIMEOUT);
 
     let (tx, rx) = mpsc::channel();
     let job: &'static Job = Box::leak(Box::new(Job {
         ca_der: certs.ca_der,
         other_ca_der: certs.other_ca_der,
-        port: peer.port,
+        port,
         code,
         results: tx,
     }));
-    let done: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
-    std::thread::spawn(move || {
-        let device = TunTapDevice::new(TAP).expect("open the TAP inside the namespace");
-        let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
-        executor.run_until(
-            |spawner| spawner.spawn(main_task(spawner, device, job).expect("spawn main task")),
-            || done.load(Ordering::SeqCst),
-        );
-    });
-
     let started = Instant::now();
-    let mut lines = Vec::new();
-    loop {
-        let left = CLIENT_TIMEOUT.saturating_sub(started.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(line) if line == "DONE" => break,
-            Ok(line) => {
-                println!("{line}");
-                lines.push(line);
-            }
-            Err(e) => panic!(
-                "client task did not finish within {CLIENT_TIMEOUT:?}: {e}; so far: {lines:#?}; \
-                 peer stderr:\n{}",
-                peer.stderr_text()
-            ),
-        }
-    }
-    done.store(true, Ordering::SeqCst);
+    let lines = run_client(
+        TAP,
+        &rx,
+        CLIENT_TIMEOUT,
+        true,
+        move |spawner, device| {
+            spawner.spawn(main_task(spawner, device, job).expect("spawn main task"));
+        },
+        || format!("; peer stderr:\n{}", peer.stderr_text()),
+    );
     println!("client ran for {:.1?}", started.elapsed());
     let failures: Vec<_> = lines.iter().filter(|l| !l.starts_with("PASS")).collect();
     assert!(

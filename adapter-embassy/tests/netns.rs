@@ -19,14 +19,10 @@
 //! `/dev/net/tun`; without them it says so on stderr and passes, unless
 //! `PICOAUTH_REQUIRE_NETNS=1` is set (CI sets it), in which case it fails.
 
-mod common;
-
-use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use common::{is_child, start_stack, Dns, NetnsRun, SystemClock};
 use embassy_executor::Spawner;
 use embassy_net::Stack;
 use embassy_net_tuntap::TunTapDevice;
@@ -38,6 +34,9 @@ use picoauth_embassy::{
     TrustAnchor, UnixClock,
 };
 use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
+use picoauth_test_support::netns::{
+    is_child, run_client, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP,
+};
 
 const TEST_NAME: &str = "exchanges_over_embassy_net_in_a_netns";
 const TAP: &str = "tap0";
@@ -106,7 +105,7 @@ fn anchor(der: Vec<u8>) -> &'static [TrustAnchor<'static>] {
 }
 
 fn child() {
-    let linux_ip = core::net::Ipv4Addr::from(common::LINUX_IP);
+    let linux_ip = core::net::Ipv4Addr::from(LINUX_IP);
     let provider = LocalProvider::start(LocalProviderConfig {
         addr: (linux_ip, PORT).into(),
         leaf_names: vec![HOST.into()],
@@ -134,32 +133,17 @@ fn child() {
         ),
         results: tx,
     }));
-    let done: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
-    std::thread::spawn(move || {
-        let device = TunTapDevice::new(TAP).expect("open tap0 inside the namespace");
-        let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
-        executor.run_until(
-            |spawner| spawner.spawn(main_task(spawner, device, job).expect("spawn main task")),
-            || done.load(Ordering::SeqCst),
-        );
-    });
-
     let started = Instant::now();
-    let mut lines = Vec::new();
-    loop {
-        let left = CLIENT_TIMEOUT.saturating_sub(started.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(line) if line == "DONE" => break,
-            Ok(line) => {
-                println!("{line}");
-                lines.push(line);
-            }
-            Err(e) => panic!(
-                "client task did not finish within {CLIENT_TIMEOUT:?}: {e}; so far: {lines:#?}"
-            ),
-        }
-    }
-    done.store(true, Ordering::SeqCst);
+    let lines = run_client(
+        TAP,
+        &rx,
+        CLIENT_TIMEOUT,
+        true,
+        move |spawner, device| {
+            spawner.spawn(main_task(spawner, device, job).expect("spawn main task"));
+        },
+        String::new,
+    );
     drop(dns);
     println!("client ran for {:.1?}", started.elapsed());
 

@@ -10,9 +10,7 @@ use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, 
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use proptest::prelude::*;
 
-#[path = "support/replay.rs"]
-mod replay;
-use replay::Replay;
+use picoauth_test_support::replay::Replay;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(

@@ -18,40 +18,8 @@ use picoauth::http::response::{ResponseError, Status};
 use picoauth::provider::{Endpoint, GrantTypeParam, Provider, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::EncodeError;
+use picoauth_test_support::sources::fixtures;
 use proptest::prelude::*;
-
-// ---------------------------------------------------------------------------------
-// Fixtures
-// ---------------------------------------------------------------------------------
-
-/// A real provider body and the HTTP status its source sent it with.
-struct Fixture {
-    name: String,
-    body: Vec<u8>,
-    status: u16,
-}
-
-/// Every fixture, with the status from `SOURCES.md` (200 where it gives none).
-fn fixtures() -> Vec<Fixture> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
-    let sources = std::fs::read_to_string(format!("{dir}/SOURCES.md")).unwrap();
-    let mut out: Vec<Fixture> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
-            Fixture {
-                status: status_in_sources(&sources, &name),
-                body: std::fs::read(&p).unwrap(),
-                name,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    assert!(out.len() >= 50, "fixtures missing: {}", out.len());
-    out
-}
 
 const RFC: Provider<'static> = Provider::rfc6749(Endpoint {
     tls: false,
@@ -99,12 +67,7 @@ fn by_chunks(status: u16, body: &[u8], sizes: &[usize], ext: bool) -> Vec<u8> {
 // An in-memory transport
 // ---------------------------------------------------------------------------------
 
-#[path = "support/replay.rs"]
-mod replay;
-#[path = "support/sources.rs"]
-mod sources;
-use replay::{requests, Replay};
-use sources::status_in_sources;
+use picoauth_test_support::replay::{requests, Replay};
 
 /// The outcome and whether the connection may be reused: what must not depend on
 /// the framing or the read sizes (the head itself differs between framings).

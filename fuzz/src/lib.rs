@@ -2,8 +2,9 @@
 //!
 //! - [`Framed`]: the input layout of the split-feeding targets,
 //!   `[selector, n, size_1 … size_n, wire …]`.
-//! - [`Replay`]: an in-memory `embedded-io` (and `embedded-io-async`) transport that
-//!   replays fuzzer bytes as the server, in fuzzer-chosen read sizes.
+//! - [`Replay`] (from `picoauth-test-support`, shared with the core's tests): an in-memory
+//!   `embedded-io` (and `embedded-io-async`) transport that replays fuzzer bytes as the
+//!   server, in fuzzer-chosen read sizes.
 //! - [`OwnedResponse`]: compares the results of two reader runs (outcomes compare with `==`).
 //! - [`check_str`] and the `check_*` walkers: every string a parser returns decodes,
 //!   agrees with serde_json, and redacts itself when it is a secret.
@@ -227,9 +228,7 @@ pub fn run_advance(
 // The exchange driver over an in-memory transport
 // ---------------------------------------------------------------------------------
 
-#[path = "../../core/tests/support/replay.rs"]
-mod replay;
-pub use replay::{requests, Replay};
+pub use picoauth_test_support::replay::{requests, Replay};
 
 /// Runs a future whose I/O is always ready (the [`Replay`] transport) to completion.
 pub fn block_on<F: Future>(f: F) -> F::Output {

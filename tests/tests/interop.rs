@@ -11,13 +11,9 @@
 //! `.ci/interop`, or `cargo test -p picoauth-tests --test interop -- --ignored`.
 //! When run, a missing `node` or package fails the test with a clear message.
 
-use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 use picoauth::exchange::{self, Outcome};
@@ -26,11 +22,11 @@ use picoauth::pkce::CodeVerifier;
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_std::{asynch, Client, OwnedOutcome, Trust};
+use picoauth_test_support::node::{NodePeer, PeerTls};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use serde_json::{json, Value};
 
 /// The clients configured in `tests/interop/server.mjs`. The odd one's id and secret
 /// hold every character that RFC 6749 §2.3.1 form-encoding changes.
@@ -48,10 +44,6 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const AUTHORIZE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long one token exchange may take (the clients' total timeout).
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
 
 /// A CA and a leaf for 127.0.0.1 and localhost, as PEM.
 struct Certs {
@@ -89,14 +81,9 @@ fn certs() -> Certs {
     }
 }
 
-/// The Node server, killed and its files removed on drop.
+/// The Node server (killed and its files removed on drop) and what its ready line said.
 struct Peer {
-    child: Mutex<Child>,
-    stdin: Mutex<Option<ChildStdin>>,
-    lines: Mutex<mpsc::Receiver<String>>,
-    stderr: Arc<Mutex<String>>,
-    dir: PathBuf,
-    next_id: AtomicU32,
+    node: NodePeer,
     /// `https://127.0.0.1:PORT`
     issuer: String,
     /// The package version the server reported.
@@ -108,156 +95,29 @@ struct Peer {
 
 impl Peer {
     fn start() -> Self {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let interop = interop_dir();
-        let pkg = interop.join("node_modules/oidc-provider/package.json");
-        assert!(
-            pkg.is_file(),
-            "the interop peer is not installed: {} is missing. Run `.ci/interop` \
-             (or `cd tests/interop && npm ci`) first; it needs Node 18+ and npm.",
-            pkg.display()
-        );
-        let dir = std::env::temp_dir().join(format!(
-            "picoauth-interop-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         let c = certs();
-        let write = |name: &str, text: &str| {
-            let p = dir.join(name);
-            std::fs::write(&p, text).expect("write a PEM file");
-            p
+        let tls = PeerTls {
+            ca_pem: &c.ca_pem,
+            chain_pem: &c.chain_pem,
+            key_pem: &c.key_pem,
         };
-        let ca = write("ca.pem", &c.ca_pem);
-        let cert = write("chain.pem", &c.chain_pem);
-        let key = write("key.pem", &c.key_pem);
-
-        let node = std::env::var("NODE").unwrap_or_else(|_| "node".to_owned());
-        let mut child = match Command::new(&node)
-            .arg(interop.join("server.mjs"))
-            .current_dir(&interop)
-            .env("INTEROP_CA", &ca)
-            .env("INTEROP_CERT", &cert)
-            .env("INTEROP_KEY", &key)
-            .env("INTEROP_HOST", "127.0.0.1")
-            .env("INTEROP_PORT", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                panic!("cannot run `{node}` for the interop peer: {e}. Install Node.js 18+.");
-            }
-        };
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let notes = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // oidc-provider prints its own notices on stdout: keep them with the
-                // logs; the protocol's lines are JSON objects.
-                if !line.starts_with('{') {
-                    if let Ok(mut s) = notes.lock() {
-                        s.push_str(&line);
-                        s.push('\n');
-                    }
-                    continue;
-                }
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut err_pipe = child.stderr.take().expect("piped stderr");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = err_pipe.read(&mut buf) {
-                if let (Ok(mut s), Some(b)) = (sink.lock(), buf.get(..n)) {
-                    s.push_str(&String::from_utf8_lossy(b));
-                }
-            }
-        });
-        let stdin = Mutex::new(child.stdin.take());
-        let mut peer = Self {
-            child: Mutex::new(child),
-            stdin,
-            lines: Mutex::new(lines),
-            stderr,
-            dir,
-            next_id: AtomicU32::new(0),
-            issuer: String::new(),
-            version: String::new(),
+        let (node, ready) = NodePeer::start("127.0.0.1", tls, START_TIMEOUT);
+        let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
+        Self {
+            node,
+            version: ready["version"].as_str().expect("version").to_owned(),
+            token_url: format!("{issuer}/token"),
+            strict_token_url: format!("{issuer}/strict/token"),
+            issuer,
             ca_pem: c.ca_pem,
-            token_url: String::new(),
-            strict_token_url: String::new(),
-        };
-        let ready = peer.recv(START_TIMEOUT, "start");
-        assert_eq!(ready["ready"], true, "unexpected first line {ready}");
-        peer.issuer = ready["issuer"].as_str().expect("issuer").to_owned();
-        peer.version = ready["version"].as_str().expect("version").to_owned();
-        peer.token_url = format!("{}/token", peer.issuer);
-        peer.strict_token_url = format!("{}/strict/token", peer.issuer);
-        peer
-    }
-
-    /// The next JSON line from the server, within `timeout`.
-    fn recv(&self, timeout: Duration, what: &str) -> Value {
-        let next = self.lines.lock().expect("peer lines").recv_timeout(timeout);
-        match next {
-            Ok(line) => serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("the interop peer wrote {line:?}: {e}")),
-            Err(e) => {
-                let status = self
-                    .child
-                    .lock()
-                    .ok()
-                    .and_then(|mut c| c.try_wait().ok().flatten());
-                panic!(
-                    "the interop peer did not answer ({what}): {e}; exit status {status:?}; \
-                     its stderr:\n{}",
-                    self.stderr_text()
-                );
-            }
         }
-    }
-
-    fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Runs the authorization endpoint for `client_id` (the server approves at once)
     /// and returns the code from the redirect.
     fn authorize(&self, client_id: &str, scope: &str, challenge: Option<&str>) -> String {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut cmd = json!({
-            "id": id, "op": "authorize", "client_id": client_id,
-            "redirect_uri": REDIRECT, "scope": scope,
-        });
-        if let Some(c) = challenge {
-            cmd["code_challenge"] = Value::from(c);
-        }
-        {
-            let mut stdin = self.stdin.lock().expect("peer stdin");
-            let stdin = stdin.as_mut().expect("peer stdin open");
-            writeln!(stdin, "{cmd}").expect("write to the interop peer");
-            stdin.flush().expect("flush to the interop peer");
-        }
-        let answer = self.recv(AUTHORIZE_TIMEOUT, "authorize");
-        assert_eq!(answer["id"], id, "{answer}");
-        match answer["code"].as_str() {
-            Some(code) => code.to_owned(),
-            None => panic!(
-                "authorization for {client_id:?} failed: {}; peer stderr:\n{}",
-                answer["error"],
-                self.stderr_text()
-            ),
-        }
+        self.node
+            .authorize(client_id, REDIRECT, scope, challenge, AUTHORIZE_TIMEOUT)
     }
 
     fn provider(&self) -> Provider<'_> {
@@ -266,23 +126,6 @@ impl Peer {
 
     fn strict_provider(&self) -> Provider<'_> {
         Provider::rfc6749(Endpoint::parse(&self.strict_token_url).expect("strict token URL"))
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        // Closing stdin asks the server to stop; the kill makes sure.
-        if let Ok(stdin) = self.stdin.get_mut() {
-            drop(stdin.take());
-        }
-        if let Ok(child) = self.child.get_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if std::thread::panicking() {
-            eprintln!("interop peer stderr:\n{}", self.stderr_text());
-        }
     }
 }
 

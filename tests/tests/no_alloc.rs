@@ -6,66 +6,18 @@
 //! Everything the checks need (fixture bytes, HTTP wire images) is prepared before
 //! the counting window opens; inside the window only picoauth code runs.
 
-use core::alloc::{GlobalAlloc, Layout};
-use core::cell::Cell;
-use std::alloc::System;
 use std::path::Path;
 
 use picoauth::exchange::{blocking, interpret, Outcome};
 use picoauth::http::response::{Response, ResponseReader, Status};
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
+use picoauth_test_support::alloc::{count_on_this_thread as count, Counting};
+use picoauth_test_support::sources::{fixtures, Fixture};
 
-#[path = "../../core/tests/support/sources.rs"]
-mod sources;
-use sources::status_in_sources;
-
-/// Counts allocations (alloc, alloc_zeroed, realloc) made by the current thread.
-struct Counting;
-
-thread_local! {
-    // `const` init: no lazy initialisation, so reading it never allocates.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: during thread teardown the slot may be gone; those frees do not count.
-    let _ = ALLOCS.try_with(|c| c.set(c.get().saturating_add(1)));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the contract.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same layout as the caller's, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: `ptr` came from `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// Counts allocations per thread, so the test harness's own threads do not disturb it.
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns its result with the number of allocations it made.
-fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCS.with(Cell::get);
-    let r = f();
-    let after = ALLOCS.with(Cell::get);
-    (r, after.saturating_sub(before))
-}
 
 #[test]
 fn the_counter_sees_allocations() {
@@ -73,52 +25,6 @@ fn the_counter_sees_allocations() {
     let (v, n) = count(|| core::hint::black_box(vec![1u8; 64]));
     assert_eq!(v.len(), 64);
     assert_eq!(n, 1);
-}
-
-/// `(file name, provider kind, HTTP status)` for every fixture, from `SOURCES.md`'s
-/// statuses where a source gives one (200 otherwise).
-struct Fixture {
-    name: String,
-    kind: ProviderKind,
-    status: u16,
-    body: Vec<u8>,
-}
-
-fn fixtures() -> Vec<Fixture> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let sources = std::fs::read_to_string(dir.join("SOURCES.md")).expect("SOURCES.md");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
-        let path = entry.expect("dir entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let kind = if name.starts_with("slack-v2-") {
-            ProviderKind::SlackV2
-        } else if name.starts_with("slack-v1-") {
-            ProviderKind::SlackV1
-        } else if name.starts_with("pinterest-") {
-            ProviderKind::Pinterest
-        } else {
-            ProviderKind::Rfc6749
-        };
-        let status = status_in_sources(&sources, &name);
-        let body = std::fs::read(&path).expect("read fixture");
-        out.push(Fixture {
-            name,
-            kind,
-            status,
-            body,
-        });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    assert!(
-        out.len() >= 50,
-        "SOURCES.md lists 50 fixtures, found {}",
-        out.len()
-    );
-    out
 }
 
 fn reason(status: u16) -> &'static str {

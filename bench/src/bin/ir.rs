@@ -9,39 +9,15 @@
 //!
 //! `.ci/bench` drives it; see `BENCHMARKS.md`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use picoauth_test_support::alloc::{self, Counting};
 use picoauth_bench::{
     core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider, serde_parse,
     EncodeCase, OauthClients,
 };
 
 /// Counts allocations (the binary is single-threaded).
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to `System`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
@@ -103,9 +79,9 @@ fn main() {
         "--allocs" => {
             for (name, job) in &mut jobs {
                 job(); // warm-up
-                let before = ALLOCS.load(Ordering::Relaxed);
+                let before = alloc::total();
                 let r = black_box(job());
-                let n = ALLOCS.load(Ordering::Relaxed) - before;
+                let n = alloc::total() - before;
                 assert!(r > 0 || name.contains("oauth2/slack_v1"), "{name} failed");
                 println!("{name} {n}");
             }

@@ -9,40 +9,18 @@
 //!
 //! `cargo run --release --features throughput --bin throughput [-- N]`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
+use picoauth_test_support::alloc::{self, Counting};
 use picoauth_local_provider::{
     LocalProvider, LocalProviderConfig, RFC6749_CLIENT_ID, RFC6749_CLIENT_SECRET,
 };
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to `System`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
+/// Counts allocations of every thread (the client's background threads included).
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
@@ -70,7 +48,7 @@ fn run(n: usize, mut one: impl FnMut() -> bool) -> Stats {
         assert!(one(), "warm-up exchange failed");
     }
     let mut lat = Vec::with_capacity(n);
-    let a0 = ALLOCS.load(Ordering::Relaxed);
+    let a0 = alloc::total();
     let t0 = Instant::now();
     for _ in 0..n {
         let t = Instant::now();
@@ -78,7 +56,7 @@ fn run(n: usize, mut one: impl FnMut() -> bool) -> Stats {
         lat.push(t.elapsed());
     }
     let total = t0.elapsed();
-    let allocs = ALLOCS.load(Ordering::Relaxed) - a0;
+    let allocs = alloc::total() - a0;
     lat.sort();
     Stats {
         per_sec: n as f64 / total.as_secs_f64(),

@@ -1,11 +1,10 @@
-//! An in-memory transport for the exchange drivers and one request per provider, shared by the core's tests and the
-//! fuzz targets (`fuzz/src/lib.rs` includes this file by path).
+//! An in-memory transport for the exchange drivers and one request per provider, shared by
+//! the core's tests and the fuzz targets.
 //!
 //! The server side replays `wire` in reads of `sizes` bytes (cycled; none = as much as
 //! fits; 0 counts as 1), then returns 0 (end of stream). Writes are accepted at most
 //! 7 bytes per call, so a driver that does not loop in `write_all` is caught. Reading
 //! before the request was flushed, or reading on and on after the end of stream, panics.
-#![allow(unreachable_pub, dead_code)]
 
 use core::convert::Infallible;
 

@@ -1,6 +1,7 @@
-//! What the network-namespace tests share: the namespace with its TAP device, running
-//! the test binary again inside it with a hard time limit, the DNS responder for
-//! `*.test`, the embassy-net stack on the TAP, and a real-time clock.
+//! What picoauth-embassy's network-namespace tests share: the namespace with its TAP
+//! device, running the test binary again inside it with a hard time limit, the DNS
+//! responder for `*.test`, the embassy-net stack on the TAP, a real-time clock, and the
+//! executor loop that runs the client task and collects its report lines.
 //!
 //! ```text
 //!  netns <prefix>-<pid>
@@ -14,14 +15,12 @@
 //! 192.0.2.0/24 is TEST-NET-1 (RFC 5737); the namespace has no other interface, so no
 //! packet can leave it.
 
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
-
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use std::io::{Read as _, Write as _};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use embassy_executor::Spawner;
@@ -31,39 +30,40 @@ use picoauth_embassy::UnixClock;
 use static_cell::StaticCell;
 
 /// Set in the environment of the test binary run inside the namespace.
-pub(crate) const CHILD_ENV: &str = "PICOAUTH_EMBASSY_NETNS_CHILD";
+pub const CHILD_ENV: &str = "PICOAUTH_EMBASSY_NETNS_CHILD";
 /// When set, a missing prerequisite (root, `/dev/net/tun`, `ip`) fails the test.
-pub(crate) const REQUIRE_ENV: &str = "PICOAUTH_REQUIRE_NETNS";
+pub const REQUIRE_ENV: &str = "PICOAUTH_REQUIRE_NETNS";
 /// The Linux side of the TAP device: the servers and the DNS responder.
-pub(crate) const LINUX_IP: [u8; 4] = [192, 0, 2, 1];
+pub const LINUX_IP: [u8; 4] = [192, 0, 2, 1];
 /// The embassy-net side.
-pub(crate) const EMBASSY_IP: [u8; 4] = [192, 0, 2, 2];
+pub const EMBASSY_IP: [u8; 4] = [192, 0, 2, 2];
 
 /// Writes straight to stderr, past the test harness's capture, so a skip is seen.
-pub(crate) fn say(msg: &str) {
+pub fn say(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 /// Whether this process is the run inside the namespace.
-pub(crate) fn is_child() -> bool {
+pub fn is_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
 }
 
 /// How a namespace test runs its own binary inside a namespace it creates.
-pub(crate) struct NetnsRun<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct NetnsRun<'a> {
     /// The test function's name (the child runs exactly it).
-    pub(crate) test_name: &'a str,
+    pub test_name: &'a str,
     /// The namespace is called `<ns_prefix>-<pid>`.
-    pub(crate) ns_prefix: &'a str,
+    pub ns_prefix: &'a str,
     /// The TAP device inside it.
-    pub(crate) tap: &'a str,
+    pub tap: &'a str,
     /// The whole child run, hard: it is killed past this.
-    pub(crate) hard_timeout: Duration,
+    pub hard_timeout: Duration,
 }
 
 impl NetnsRun<'_> {
     /// The namespace's name for this process.
-    pub(crate) fn ns_name(&self) -> String {
+    pub fn ns_name(&self) -> String {
         format!("{}-{}", self.ns_prefix, std::process::id())
     }
 
@@ -71,7 +71,7 @@ impl NetnsRun<'_> {
     /// the namespace (killing whatever is left in it), and returns whether the child
     /// passed and all it printed. `None` when a prerequisite is missing and
     /// [`REQUIRE_ENV`] is unset (the skip is said on stderr); with it set, that panics.
-    pub(crate) fn run(&self) -> Option<(bool, String)> {
+    pub fn run(&self) -> Option<(bool, String)> {
         let name = self.test_name;
         if let Some(why) = missing_prerequisite() {
             let msg =
@@ -119,7 +119,7 @@ impl NetnsRun<'_> {
 }
 
 /// Why the namespace cannot be made here, if it cannot.
-pub(crate) fn missing_prerequisite() -> Option<String> {
+pub fn missing_prerequisite() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let euid = status
         .lines()
@@ -144,7 +144,7 @@ pub(crate) fn missing_prerequisite() -> Option<String> {
 }
 
 /// Waits for `child` at most `limit`, killing it past that; returns success and all output.
-pub(crate) fn wait_bounded(mut child: Child, limit: Duration, name: &str) -> (bool, String) {
+pub fn wait_bounded(mut child: Child, limit: Duration, name: &str) -> (bool, String) {
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {
@@ -193,15 +193,17 @@ fn join_within(reader: std::thread::JoinHandle<String>, limit: Duration) -> Stri
 
 /// A network namespace with a configured TAP device, deleted on drop (also on panic),
 /// after killing any process still inside it.
-pub(crate) struct Netns {
-    pub(crate) name: String,
+#[derive(Debug)]
+pub struct Netns {
+    /// The namespace's name.
+    pub name: String,
     tap: String,
 }
 
 impl Netns {
     /// Creates namespace `name` (replacing a stale one of that name) with loopback up
     /// and `tap` at 192.0.2.1/24.
-    pub(crate) fn create(name: &str, tap: &str) -> Result<Self, String> {
+    pub fn create(name: &str, tap: &str) -> Result<Self, String> {
         if Self::exists(name) {
             ip(&["netns", "del", name])?;
         }
@@ -224,7 +226,7 @@ impl Netns {
     }
 
     /// Whether a namespace called `name` exists.
-    pub(crate) fn exists(name: &str) -> bool {
+    pub fn exists(name: &str) -> bool {
         Command::new("ip")
             .args(["netns", "list"])
             .output()
@@ -268,7 +270,7 @@ impl Drop for Netns {
 }
 
 /// Runs `ip` with `args`; its stderr is the error.
-pub(crate) fn ip(args: &[&str]) -> Result<(), String> {
+pub fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip")
         .args(args)
         .output()
@@ -287,7 +289,8 @@ pub(crate) fn ip(args: &[&str]) -> Result<(), String> {
 // Inside the namespace.
 
 /// The real time, as a firmware RTC would give it.
-pub(crate) struct SystemClock;
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
 impl UnixClock for SystemClock {
     fn now() -> u64 {
         SystemTime::now()
@@ -297,14 +300,15 @@ impl UnixClock for SystemClock {
 }
 
 /// A DNS responder on 192.0.2.1:53, stopped (and joined) on drop.
-pub(crate) struct Dns {
+#[derive(Debug)]
+pub struct Dns {
     stop: std::sync::Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Dns {
     /// Binds 192.0.2.1:53 and answers there from a thread.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let socket = UdpSocket::bind((core::net::Ipv4Addr::from(LINUX_IP), 53))
             .expect("bind DNS on 192.0.2.1:53");
         let stop = std::sync::Arc::new(AtomicBool::new(false));
@@ -328,7 +332,7 @@ impl Drop for Dns {
 
 /// Answers A queries for `*.test` with 192.0.2.1 and everything else with NXDOMAIN,
 /// until `stop` is set. simple-dns does the wire format.
-pub(crate) fn dns_responder(socket: &UdpSocket, stop: &AtomicBool) {
+pub fn dns_responder(socket: &UdpSocket, stop: &AtomicBool) {
     use simple_dns::rdata::{RData, A};
     use simple_dns::{Packet, ResourceRecord, CLASS, QTYPE, RCODE, TYPE};
     socket
@@ -373,7 +377,7 @@ async fn net_task(mut runner: Runner<'static, TunTapDevice>) -> ! {
 
 /// Starts embassy-net on `device` at 192.0.2.2/24 with 192.0.2.1 as its DNS server,
 /// and returns the stack once it is up.
-pub(crate) async fn start_stack(spawner: Spawner, device: TunTapDevice) -> Stack<'static> {
+pub async fn start_stack(spawner: Spawner, device: TunTapDevice) -> Stack<'static> {
     static RESOURCES: StaticCell<StackResources<4>> = StaticCell::new();
     let mut dns_servers = heapless::Vec::new();
     let _ = dns_servers.push(Ipv4Address::from(LINUX_IP));
@@ -388,4 +392,54 @@ pub(crate) async fn start_stack(spawner: Spawner, device: TunTapDevice) -> Stack
     spawner.spawn(net_task(runner).expect("spawn net task"));
     stack.wait_config_up().await;
     stack
+}
+
+/// The line a client task sends last, after its report lines.
+pub const DONE: &str = "DONE";
+
+/// Runs an embassy executor on a thread of its own with the TAP device `tap` (inside the
+/// namespace), started by `start` (which spawns the client task), and returns the lines
+/// the task sends on `results` up to [`DONE`], printing each as it comes when `echo`.
+/// Panics when [`DONE`] has not come within `timeout`, with the lines so far and
+/// `context()` (e.g. a peer's stderr). The executor is stopped before returning.
+pub fn run_client(
+    tap: &'static str,
+    results: &mpsc::Receiver<String>,
+    timeout: Duration,
+    echo: bool,
+    start: impl FnOnce(Spawner, TunTapDevice) + Send + 'static,
+    context: impl Fn() -> String,
+) -> Vec<String> {
+    let done: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+    std::thread::spawn(move || {
+        let device = TunTapDevice::new(tap).expect("open the TAP inside the namespace");
+        let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
+        executor.run_until(
+            |spawner| start(spawner, device),
+            || done.load(Ordering::SeqCst),
+        );
+    });
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        match results.recv_timeout(left) {
+            Ok(line) if line == DONE => break,
+            Ok(line) => {
+                if echo {
+                    println!("{line}");
+                }
+                lines.push(line);
+            }
+            Err(e) => {
+                done.store(true, Ordering::SeqCst);
+                panic!(
+                    "client task did not finish within {timeout:?}: {e}; so far: {lines:#?}{}",
+                    context()
+                );
+            }
+        }
+    }
+    done.store(true, Ordering::SeqCst);
+    lines
 }
