@@ -10,8 +10,14 @@
 //! (PKCS#1 v1.5, SHA-1) and what this crate does not implement.
 
 use core::fmt;
+use core::ops::Add;
 
+use ecdsa::elliptic_curve::generic_array::typenum::Unsigned as _;
+use ecdsa::elliptic_curve::generic_array::ArrayLength;
+use ecdsa::elliptic_curve::sec1::{self, FromEncodedPoint};
+use ecdsa::elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytesSize};
 use ecdsa::hazmat::VerifyPrimitive;
+use ecdsa::{der, EncodedPoint, PrimeCurve, SignatureSize};
 use embedded_tls::SignatureScheme;
 use pki_types::alg_id;
 use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
@@ -39,37 +45,33 @@ impl Ecdsa {
         let mut digest = [0u8; 64];
         let n = self.hash.digest(&[message], &mut digest);
         let digest = &digest[..n];
-        // Uncompressed points only, as ring requires.
         match self.curve {
-            Curve::P256 => {
-                if public_key.len() != 65 || public_key[0] != 0x04 {
-                    return None;
-                }
-                let point = p256::EncodedPoint::from_bytes(public_key).ok()?;
-                let key = p256::AffinePoint::try_from(&point).ok()?;
-                let sig = p256::ecdsa::Signature::from_der(signature).ok()?;
-                key.verify_prehashed(
-                    &ecdsa::hazmat::bits2field::<p256::NistP256>(digest).ok()?,
-                    &sig,
-                )
-                .ok()
-            }
+            Curve::P256 => verify_prehashed::<p256::NistP256>(public_key, digest, signature),
             #[cfg(feature = "p384")]
-            Curve::P384 => {
-                if public_key.len() != 97 || public_key[0] != 0x04 {
-                    return None;
-                }
-                let point = p384::EncodedPoint::from_bytes(public_key).ok()?;
-                let key = p384::AffinePoint::try_from(&point).ok()?;
-                let sig = p384::ecdsa::Signature::from_der(signature).ok()?;
-                key.verify_prehashed(
-                    &ecdsa::hazmat::bits2field::<p384::NistP384>(digest).ok()?,
-                    &sig,
-                )
-                .ok()
-            }
+            Curve::P384 => verify_prehashed::<p384::NistP384>(public_key, digest, signature),
         }
     }
+}
+
+/// Verifies the DER `signature` over the prehashed `digest` with `public_key`, an
+/// uncompressed SEC1 point on curve `C` (uncompressed points only, as ring requires).
+fn verify_prehashed<C>(public_key: &[u8], digest: &[u8], signature: &[u8]) -> Option<()>
+where
+    C: PrimeCurve + CurveArithmetic,
+    AffinePoint<C>: FromEncodedPoint<C> + VerifyPrimitive<C>,
+    FieldBytesSize<C>: sec1::ModulusSize,
+    SignatureSize<C>: ArrayLength<u8>,
+    der::MaxSize<C>: ArrayLength<u8>,
+    <FieldBytesSize<C> as Add>::Output: Add<der::MaxOverhead> + ArrayLength<u8>,
+{
+    if public_key.len() != 1 + 2 * FieldBytesSize::<C>::USIZE || public_key.first() != Some(&0x04) {
+        return None;
+    }
+    let point = EncodedPoint::<C>::from_bytes(public_key).ok()?;
+    let key = Option::<AffinePoint<C>>::from(AffinePoint::<C>::from_encoded_point(&point))?;
+    let sig = ecdsa::Signature::<C>::from_der(signature).ok()?;
+    key.verify_prehashed(&ecdsa::hazmat::bits2field::<C>(digest).ok()?, &sig)
+        .ok()
 }
 
 impl SignatureVerificationAlgorithm for Ecdsa {

@@ -155,11 +155,8 @@ pub fn verify_chain(
     Ok(())
 }
 
-/// Whether the leaf's key is one a TLS 1.3 CertificateVerify can be checked with:
-/// P-256, P-384 (feature `p384`; uncompressed points), or RSA of 2048..=4096 bits. Checked on the
-/// `Certificate` message, so that a leaf with a weak key is refused before the server
-/// signs anything.
-fn check_leaf_key(spki: &[u8]) -> Result<(), CertificateError> {
+/// The algorithm identifier and the key bytes of a SubjectPublicKeyInfo's contents.
+fn spki_parts(spki: &[u8]) -> Result<(&[u8], &[u8]), CertificateError> {
     let mut r = Reader::new(spki);
     let alg_id = r
         .read(tag::SEQUENCE)
@@ -168,6 +165,15 @@ fn check_leaf_key(spki: &[u8]) -> Result<(), CertificateError> {
         .read_last(tag::BIT_STRING)
         .and_then(der::bit_string_bytes)
         .map_err(|_| CertificateError::Malformed)?;
+    Ok((alg_id, key))
+}
+
+/// Whether the leaf's key is one a TLS 1.3 CertificateVerify can be checked with:
+/// P-256, P-384 (feature `p384`; uncompressed points), or RSA of 2048..=4096 bits. Checked on the
+/// `Certificate` message, so that a leaf with a weak key is refused before the server
+/// signs anything.
+fn check_leaf_key(spki: &[u8]) -> Result<(), CertificateError> {
+    let (alg_id, key) = spki_parts(spki)?;
     let ok = if alg_id == pki_types::alg_id::RSA_ENCRYPTION.as_ref() {
         crate::rsa::PublicKey::from_pkcs1_der(key).is_ok()
     } else if alg_id == pki_types::alg_id::ECDSA_P256.as_ref() {
@@ -271,14 +277,7 @@ pub(crate) fn verify_with_spki(
     msg: &[u8],
     signature: &[u8],
 ) -> Result<(), CertificateError> {
-    let mut r = Reader::new(spki);
-    let alg_id = r
-        .read(tag::SEQUENCE)
-        .map_err(|_| CertificateError::Malformed)?;
-    let key = r
-        .read_last(tag::BIT_STRING)
-        .and_then(der::bit_string_bytes)
-        .map_err(|_| CertificateError::Malformed)?;
+    let (alg_id, key) = spki_parts(spki)?;
     if alg_id != alg.public_key_alg_id().as_ref() {
         return Err(CertificateError::WrongSignatureScheme);
     }

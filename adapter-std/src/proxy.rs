@@ -192,24 +192,17 @@ impl Proxy {
             .map_err(crate::Error::Connect)?;
         tcp.write_all(&self.connect_request(host, port))
             .map_err(|e| io_error(&e))?;
-        let mut head = Vec::with_capacity(256);
+        let mut head = ConnectHead::default();
         let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if head.len() >= MAX_CONNECT_RESPONSE {
-                return Err(crate::Error::Proxy(ProxyError::ResponseTooLarge));
-            }
+        while !head.is_complete()? {
             tcp.set_read_timeout(Some(left()?))
                 .map_err(crate::Error::Connect)?;
-            match tcp.read(&mut byte) {
-                Ok(0) => return Err(crate::Error::Proxy(ProxyError::MalformedResponse)),
-                Ok(_) => head.push(byte[0]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_error(&e)),
-            }
+            let read = tcp.read(&mut byte);
+            head.take(read, byte[0])?;
         }
         tcp.set_read_timeout(None).map_err(crate::Error::Connect)?;
         tcp.set_write_timeout(None).map_err(crate::Error::Connect)?;
-        check_head(&head)
+        check_head(&head.bytes)
     }
 
     /// Opens the tunnel on a connected tokio `tcp`; the caller bounds it in time.
@@ -224,19 +217,49 @@ impl Proxy {
         tcp.write_all(&self.connect_request(host, port))
             .await
             .map_err(|e| io_error(&e))?;
-        let mut head = Vec::with_capacity(256);
+        let mut head = ConnectHead::default();
         let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if head.len() >= MAX_CONNECT_RESPONSE {
-                return Err(crate::Error::Proxy(ProxyError::ResponseTooLarge));
-            }
-            match tcp.read(&mut byte).await {
-                Ok(0) => return Err(crate::Error::Proxy(ProxyError::MalformedResponse)),
-                Ok(_) => head.push(byte[0]),
-                Err(e) => return Err(io_error(&e)),
-            }
+        while !head.is_complete()? {
+            let read = tcp.read(&mut byte).await;
+            head.take(read, byte[0])?;
         }
-        check_head(&head)
+        check_head(&head.bytes)
+    }
+}
+
+/// The proxy's answer head to `CONNECT`, read one byte at a time (so no byte of the
+/// TLS stream behind it is consumed) by the blocking and the async tunnel alike.
+#[derive(Default)]
+struct ConnectHead {
+    bytes: Vec<u8>,
+}
+
+impl ConnectHead {
+    /// Whether the blank line that ends the head has come; an error once the head is
+    /// [`MAX_CONNECT_RESPONSE`] bytes long without it.
+    fn is_complete(&self) -> Result<bool, crate::Error> {
+        if self.bytes.ends_with(b"\r\n\r\n") {
+            Ok(true)
+        } else if self.bytes.len() >= MAX_CONNECT_RESPONSE {
+            Err(crate::Error::Proxy(ProxyError::ResponseTooLarge))
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Takes the result of one read of at most one byte into `byte`: the end of the
+    /// stream before the head ends is a malformed answer; an interrupted read is tried
+    /// again by the caller's loop.
+    fn take(&mut self, read: io::Result<usize>, byte: u8) -> Result<(), crate::Error> {
+        match read {
+            Ok(0) => Err(crate::Error::Proxy(ProxyError::MalformedResponse)),
+            Ok(_) => {
+                self.bytes.push(byte);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(io_error(&e)),
+        }
     }
 }
 

@@ -99,6 +99,53 @@ fn pkce_pair() -> (String, String) {
     (verifier, challenge)
 }
 
+/// One demo step: runs the request and records a row; returns the outcome.
+type Step<'s> = dyn FnMut(&'static str, &'static str, Expect, &TokenRequest<'_>) -> Option<OwnedOutcome>
+    + 's;
+
+/// A code exchange followed by a refresh with the refresh token it answered with.
+struct CodeThenRefresh<'a> {
+    provider: &'a Provider<'a>,
+    name: &'static str,
+    kind: ProviderKind,
+    client_id: &'static str,
+    auth: ClientAuth<'a>,
+    /// What the refresh row says.
+    refresh: &'static str,
+    /// Pinterest's continuous refresh.
+    continuous: bool,
+}
+
+/// Runs `case`: the code (issued for the redirect URI) is exchanged, then the refresh
+/// token the answer held is used; when it held none, one the provider issues, so that
+/// the refresh step still runs and shows its own result.
+fn code_then_refresh(step: &mut Step<'_>, local: &LocalProvider, case: &CodeThenRefresh<'_>) {
+    let code = local.issue_code(case.client_id, Some(REDIRECT), None, None);
+    let got = step(
+        case.name,
+        "code exchange",
+        Expect::Token,
+        &TokenRequest::new(
+            case.provider,
+            case.auth,
+            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
+        ),
+    );
+    let refresh = got
+        .as_ref()
+        .and_then(OwnedOutcome::tokens)
+        .and_then(|t| t.refresh_token.as_ref())
+        .map(|r| r.expose().to_owned())
+        .unwrap_or_else(|| local.issue_refresh_token(case.kind, case.client_id, None));
+    step(
+        case.name,
+        case.refresh,
+        Expect::Token,
+        &TokenRequest::new(case.provider, case.auth, Grant::refresh_token(&refresh))
+            .continuous_refresh(case.continuous),
+    );
+}
+
 fn ep(u: &str) -> Endpoint<'_> {
     Endpoint::parse(u).expect("the local provider's URL is valid")
 }
@@ -158,30 +205,18 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         lp::SLACK_ROTATING_CLIENT_ID,
         lp::SLACK_ROTATING_CLIENT_SECRET.into(),
     );
-    let code = provider.issue_code(lp::SLACK_ROTATING_CLIENT_ID, Some(REDIRECT), None, None);
-    let got = step(
-        "slack-v2",
-        "code exchange",
-        Expect::Token,
-        &TokenRequest::new(
-            &slack2,
-            slack_auth,
-            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
-        ),
-    );
-    let refresh = got
-        .as_ref()
-        .and_then(|o| o.tokens())
-        .and_then(|t| t.refresh_token.as_ref())
-        .map(|r| r.expose().to_owned())
-        .unwrap_or_else(|| {
-            provider.issue_refresh_token(ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, None)
-        });
-    step(
-        "slack-v2",
-        "token rotation (refresh)",
-        Expect::Token,
-        &TokenRequest::new(&slack2, slack_auth, Grant::refresh_token(&refresh)),
+    code_then_refresh(
+        &mut step,
+        &provider,
+        &CodeThenRefresh {
+            provider: &slack2,
+            name: "slack-v2",
+            kind: ProviderKind::Slack,
+            client_id: lp::SLACK_ROTATING_CLIENT_ID,
+            auth: slack_auth,
+            refresh: "token rotation (refresh)",
+            continuous: false,
+        },
     );
     step(
         "slack-v2",
@@ -226,30 +261,18 @@ pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
     // Pinterest v5 (answers are chunked).
     let pin_auth = ClientAuth::basic(lp::PINTEREST_CLIENT_ID, lp::PINTEREST_CLIENT_SECRET.into());
-    let code = provider.issue_code(lp::PINTEREST_CLIENT_ID, Some(REDIRECT), None, None);
-    let got = step(
-        "pinterest",
-        "code exchange",
-        Expect::Token,
-        &TokenRequest::new(
-            &pin,
-            pin_auth,
-            Grant::authorization_code(&code).with_redirect_uri(REDIRECT),
-        ),
-    );
-    let refresh = got
-        .as_ref()
-        .and_then(|o| o.tokens())
-        .and_then(|t| t.refresh_token.as_ref())
-        .map(|r| r.expose().to_owned())
-        .unwrap_or_else(|| {
-            provider.issue_refresh_token(ProviderKind::Pinterest, lp::PINTEREST_CLIENT_ID, None)
-        });
-    step(
-        "pinterest",
-        "refresh (continuous)",
-        Expect::Token,
-        &TokenRequest::new(&pin, pin_auth, Grant::refresh_token(&refresh)).continuous_refresh(true),
+    code_then_refresh(
+        &mut step,
+        &provider,
+        &CodeThenRefresh {
+            provider: &pin,
+            name: "pinterest",
+            kind: ProviderKind::Pinterest,
+            client_id: lp::PINTEREST_CLIENT_ID,
+            auth: pin_auth,
+            refresh: "refresh (continuous)",
+            continuous: true,
+        },
     );
     step(
         "pinterest",

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::request::{scope_tokens, scope_within, ContentType, HttpRequest, Reply};
-use super::state::{default_scope, ProviderKind, RefreshGrant, State};
+use super::state::{default_scope, ProviderKind, State};
 
 const JSON: &str = "application/json";
 /// Access token lifetime, seconds (30 days).
@@ -99,13 +99,7 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
                 return invalid("Missing parameter: redirect_uri.");
             }
             let code = form.get("code");
-            let Ok(grant) = state.redeem_code(
-                code,
-                &client.registration,
-                false,
-                form.get("redirect_uri"),
-                form.get("code_verifier"),
-            ) else {
+            let Ok(grant) = state.redeem_form_code(&form, &client.registration, false) else {
                 return invalid("Invalid authorization code.");
             };
             let scope = normalize_scope(
@@ -115,14 +109,7 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
                     .unwrap_or(default_scope(ProviderKind::Pinterest)),
             );
             let refresh = format!("pinr_{}", state.random_hex(48));
-            state.store_refresh(
-                &refresh,
-                RefreshGrant {
-                    provider: ProviderKind::Pinterest,
-                    client_id,
-                    scope: scope.clone(),
-                },
-            );
+            state.store_refresh(&refresh, ProviderKind::Pinterest, &client_id, &scope);
             if let Some(code) = code {
                 state.link_code(code, &refresh);
             }
@@ -165,14 +152,7 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
             let (refresh_token, expires_in, expires_at) = if continuous {
                 state.revoke_refresh(old);
                 let new = format!("pinr_{}", state.random_hex(48));
-                state.store_refresh(
-                    &new,
-                    RefreshGrant {
-                        provider: ProviderKind::Pinterest,
-                        client_id,
-                        scope: granted,
-                    },
-                );
+                state.store_refresh(&new, ProviderKind::Pinterest, &client_id, &granted);
                 (
                     Some(new),
                     Some(REFRESH_EXPIRES_IN_CONTINUOUS),

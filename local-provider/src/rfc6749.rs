@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::request::{scope_within, AuthError, ContentType, HttpRequest, Reply};
-use super::state::{default_scope, CodeError, ProviderKind, RefreshGrant, State};
+use super::state::{default_scope, CodeError, ProviderKind, State};
 
 const JSON: &str = "application/json;charset=UTF-8";
 /// Access token lifetime, seconds.
@@ -100,13 +100,7 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
         None => error(400, "invalid_request", "missing grant_type"),
         Some("authorization_code") => {
             let code = form.get("code");
-            let grant = match state.redeem_code(
-                code,
-                &client.registration,
-                client.public,
-                form.get("redirect_uri"),
-                form.get("code_verifier"),
-            ) {
+            let grant = match state.redeem_form_code(&form, &client.registration, client.public) {
                 Ok(grant) => grant,
                 Err(CodeError::Missing) => return error(400, "invalid_request", "missing code"),
                 Err(e) => return error(400, "invalid_grant", code_error_description(e)),
@@ -114,25 +108,11 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
             let scope = grant
                 .scope
                 .unwrap_or_else(|| default_scope(ProviderKind::Rfc6749).to_owned());
-            let refresh = state.random_hex(32);
-            state.store_refresh(
-                &refresh,
-                RefreshGrant {
-                    provider: ProviderKind::Rfc6749,
-                    client_id,
-                    scope: scope.clone(),
-                },
-            );
+            let (refresh, reply) = issue_tokens(state, &client_id, &scope, &scope);
             if let Some(code) = code {
                 state.link_code(code, &refresh);
             }
-            ok(&Success {
-                access_token: state.random_hex(32),
-                token_type: "Bearer",
-                expires_in: EXPIRES_IN,
-                refresh_token: Some(refresh),
-                scope: &scope,
-            })
+            reply
         }
         Some("refresh_token") => {
             let Some(old) = form.get("refresh_token") else {
@@ -153,22 +133,7 @@ pub(super) fn token(req: &HttpRequest, state: &mut State) -> Reply {
             };
             // Rotation: the new refresh token keeps the original scope (§6).
             state.revoke_refresh(old);
-            let refresh = state.random_hex(32);
-            state.store_refresh(
-                &refresh,
-                RefreshGrant {
-                    provider: ProviderKind::Rfc6749,
-                    client_id,
-                    scope: granted,
-                },
-            );
-            ok(&Success {
-                access_token: state.random_hex(32),
-                token_type: "Bearer",
-                expires_in: EXPIRES_IN,
-                refresh_token: Some(refresh),
-                scope: &scope,
-            })
+            issue_tokens(state, &client_id, &granted, &scope).1
         }
         Some("client_credentials") => {
             if client.public {
@@ -205,6 +170,21 @@ fn code_error_description(e: CodeError) -> &'static str {
         CodeError::UnexpectedVerifier => "code_verifier sent for a code without a challenge",
         CodeError::PkceRequired => "public clients must use PKCE",
     }
+}
+
+/// A fresh refresh token for `client_id`, stored with the scope `granted`, and the
+/// success answer carrying it with a fresh access token for `scope`.
+fn issue_tokens(state: &mut State, client_id: &str, granted: &str, scope: &str) -> (String, Reply) {
+    let refresh = state.random_hex(32);
+    state.store_refresh(&refresh, ProviderKind::Rfc6749, client_id, granted);
+    let reply = ok(&Success {
+        access_token: state.random_hex(32),
+        token_type: "Bearer",
+        expires_in: EXPIRES_IN,
+        refresh_token: Some(refresh.clone()),
+        scope,
+    });
+    (refresh, reply)
 }
 
 fn ok(body: &Success<'_>) -> Reply {

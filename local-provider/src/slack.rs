@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::request::{AuthError, ContentType, HttpRequest, Reply};
-use super::state::{default_scope, CodeError, ProviderKind, RefreshGrant, State};
+use super::state::{default_scope, CodeError, ProviderKind, State};
 use super::RATELIMITED;
 
 const JSON: &str = "application/json; charset=utf-8";
@@ -65,6 +65,35 @@ struct V2Success<'a> {
     incoming_webhook: Option<IncomingWebhook>,
 }
 
+impl<'a> V2Success<'a> {
+    /// The bot token answer of this workspace and app, without a user token or webhook.
+    fn bot(
+        access_token: String,
+        scope: &'a str,
+        expires_in: Option<u64>,
+        refresh_token: Option<String>,
+    ) -> Self {
+        Self {
+            ok: true,
+            access_token,
+            token_type: "bot",
+            scope,
+            bot_user_id: BOT_USER_ID,
+            app_id: APP_ID,
+            expires_in,
+            refresh_token,
+            team: Team {
+                id: TEAM_ID,
+                name: TEAM_NAME,
+            },
+            enterprise: None,
+            is_enterprise_install: false,
+            authed_user: None,
+            incoming_webhook: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct V1Success<'a> {
     access_token: String,
@@ -113,11 +142,21 @@ fn ratelimited() -> Reply {
     .with_header("retry-after", "1")
 }
 
-/// Checks shared by both Slack methods: method, content type, rate-limit trigger, client.
+/// What a Slack token request asks for (`grant_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlackGrant {
+    /// None given, or `authorization_code`.
+    Code,
+    /// `refresh_token` (only `oauth.v2.access` takes it).
+    Refresh,
+}
+
+/// Checks shared by both Slack methods: method, content type, rate-limit trigger,
+/// client, and a known `grant_type`.
 fn preamble(
     req: &HttpRequest,
     state: &State,
-) -> Result<(super::request::Form, super::request::Client), Reply> {
+) -> Result<(super::request::Form, super::request::Client, SlackGrant), Reply> {
     if req.method != "POST" {
         return Err(Reply::json(
             405,
@@ -149,7 +188,12 @@ fn preamble(
             AuthError::BadSecret => "bad_client_secret",
         })
     })?;
-    Ok((form, client))
+    let grant = match form.get("grant_type") {
+        None | Some("authorization_code") => SlackGrant::Code,
+        Some("refresh_token") => SlackGrant::Refresh,
+        Some(_) => return Err(error("invalid_grant_type")),
+    };
+    Ok((form, client, grant))
 }
 
 fn code_error(e: CodeError) -> Reply {
@@ -167,23 +211,15 @@ fn code_error(e: CodeError) -> Reply {
 
 /// `POST /api/oauth.v2.access`.
 pub(super) fn oauth_v2_access(req: &HttpRequest, state: &mut State) -> Reply {
-    let (form, client) = match preamble(req, state) {
+    let (form, client, grant) = match preamble(req, state) {
         Ok(ok) => ok,
         Err(reply) => return reply,
     };
-    match form.get("grant_type") {
-        None | Some("authorization_code") => {}
-        Some("refresh_token") => return refresh(&form, &client, state),
-        Some(_) => return error("invalid_grant_type"),
+    if grant == SlackGrant::Refresh {
+        return refresh(&form, &client, state);
     }
     let code = form.get("code");
-    let grant = match state.redeem_code(
-        code,
-        &client.registration,
-        client.public,
-        form.get("redirect_uri"),
-        form.get("code_verifier"),
-    ) {
+    let grant = match state.redeem_form_code(&form, &client.registration, client.public) {
         Ok(grant) => grant,
         Err(e) => return code_error(e),
     };
@@ -214,20 +250,6 @@ pub(super) fn oauth_v2_access(req: &HttpRequest, state: &mut State) -> Reply {
         .then(|| webhook(state));
     let user_token = format!("xoxp-{}-{}", state.serial(), state.random_hex(32));
     slack_ok(&V2Success {
-        ok: true,
-        access_token,
-        token_type: "bot",
-        scope: &scope,
-        bot_user_id: BOT_USER_ID,
-        app_id: APP_ID,
-        expires_in,
-        refresh_token,
-        team: Team {
-            id: TEAM_ID,
-            name: TEAM_NAME,
-        },
-        enterprise: None,
-        is_enterprise_install: false,
         authed_user: Some(AuthedUser {
             id: USER_ID,
             scope: "identify",
@@ -237,6 +259,7 @@ pub(super) fn oauth_v2_access(req: &HttpRequest, state: &mut State) -> Reply {
             expires_in: None,
         }),
         incoming_webhook: webhook,
+        ..V2Success::bot(access_token, &scope, expires_in, refresh_token)
     })
 }
 
@@ -284,11 +307,9 @@ fn refresh(
     let new_refresh = format!("xoxe-1-{}", state.random_hex(40));
     state.store_refresh(
         &new_refresh,
-        RefreshGrant {
-            provider: ProviderKind::Slack,
-            client_id: client.registration.client_id.clone(),
-            scope: scope.clone(),
-        },
+        ProviderKind::Slack,
+        &client.registration.client_id,
+        &scope,
     );
     let access_token = format!("xoxe.xoxb-1-{}", state.random_hex(48));
     let lifetime = state.lifecycle.lifetime_secs(ROTATION_EXPIRES_IN);
@@ -297,20 +318,6 @@ fn refresh(
         .lifecycle
         .refreshed(old, Some(&new_refresh), &access_token, lifetime);
     slack_ok(&V2Success {
-        ok: true,
-        access_token,
-        token_type: "bot",
-        scope: &scope,
-        bot_user_id: BOT_USER_ID,
-        app_id: APP_ID,
-        expires_in: Some(lifetime),
-        refresh_token: Some(new_refresh),
-        team: Team {
-            id: TEAM_ID,
-            name: TEAM_NAME,
-        },
-        enterprise: None,
-        is_enterprise_install: false,
         authed_user: user.map(|(access_token, refresh_token)| AuthedUser {
             id: USER_ID,
             scope: "search:read",
@@ -319,27 +326,18 @@ fn refresh(
             refresh_token: Some(refresh_token),
             expires_in: Some(lifetime),
         }),
-        incoming_webhook: None,
+        ..V2Success::bot(access_token, &scope, Some(lifetime), Some(new_refresh))
     })
 }
 
 /// `POST /api/oauth.access` (legacy v1): code exchange only; the success body has no `ok`.
 pub(super) fn oauth_access(req: &HttpRequest, state: &mut State) -> Reply {
     let (form, client) = match preamble(req, state) {
-        Ok(ok) => ok,
+        Ok((form, client, SlackGrant::Code)) => (form, client),
+        Ok(_) => return error("invalid_grant_type"),
         Err(reply) => return reply,
     };
-    match form.get("grant_type") {
-        None | Some("authorization_code") => {}
-        Some(_) => return error("invalid_grant_type"),
-    }
-    let grant = match state.redeem_code(
-        form.get("code"),
-        &client.registration,
-        client.public,
-        form.get("redirect_uri"),
-        form.get("code_verifier"),
-    ) {
+    let grant = match state.redeem_form_code(&form, &client.registration, client.public) {
         Ok(grant) => grant,
         Err(e) => return code_error(e),
     };

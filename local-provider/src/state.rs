@@ -3,6 +3,7 @@
 use core::hash::{BuildHasher as _, Hasher as _};
 use std::collections::HashMap;
 
+use super::request::Form;
 use super::ClientRegistration;
 
 /// Which provider's endpoint a refresh token belongs to.
@@ -154,9 +155,37 @@ impl State {
         }
     }
 
-    /// Stores a refresh token.
-    pub(super) fn store_refresh(&mut self, token: &str, grant: RefreshGrant) {
+    /// Stores refresh token `token`, granted to `client_id` at `provider` for `scope`.
+    pub(super) fn store_refresh(
+        &mut self,
+        token: &str,
+        provider: ProviderKind,
+        client_id: &str,
+        scope: &str,
+    ) {
+        let grant = RefreshGrant {
+            provider,
+            client_id: client_id.to_owned(),
+            scope: scope.to_owned(),
+        };
         self.refresh.insert(token.to_owned(), grant);
+    }
+
+    /// Redeems the form's `code` with its `redirect_uri` and `code_verifier` for
+    /// `client` (see [`Self::redeem_code`]).
+    pub(super) fn redeem_form_code(
+        &mut self,
+        form: &Form,
+        client: &ClientRegistration,
+        public: bool,
+    ) -> Result<CodeGrant, CodeError> {
+        self.redeem_code(
+            form.get("code"),
+            client,
+            public,
+            form.get("redirect_uri"),
+            form.get("code_verifier"),
+        )
     }
 
     /// The grant behind a live refresh token.
@@ -187,14 +216,7 @@ impl State {
             ProviderKind::Rfc6749 => self.random_hex(32),
         };
         let scope = scope.unwrap_or(default_scope(provider)).to_owned();
-        self.store_refresh(
-            &token,
-            RefreshGrant {
-                provider,
-                client_id: client_id.to_owned(),
-                scope,
-            },
-        );
+        self.store_refresh(&token, provider, client_id, &scope);
         token
     }
 }

@@ -1,20 +1,9 @@
-//! HTML pages: written by hand with every interpolated value escaped (a template
-//! engine would be one more dependency for four small pages).
+//! HTML pages: written by hand with every interpolated value escaped by `html-escape`
+//! (a template engine would be one more dependency for four small pages).
 
-/// Escapes `s` for element content and double-quoted attribute values.
+/// Escapes `s` for element content and double-quoted attribute values (`& < > " '`).
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(s).into_owned()
 }
 
 /// A whole page around `body` (already HTML), titled `title` (text). With
@@ -47,7 +36,7 @@ mod tests {
     fn escapes_markup_and_quotes() {
         assert_eq!(
             escape("<script>alert('x')</script>&\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;"
         );
         assert!(page("a<b", "", 0).contains("<title>a&lt;b</title>"));
         assert!(!page("t", "", 0).contains("http-equiv"));
