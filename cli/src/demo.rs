@@ -100,8 +100,8 @@ fn pkce_pair() -> (String, String) {
 }
 
 /// One demo step: runs the request and records a row; returns the outcome.
-type Step<'s> = dyn FnMut(&'static str, &'static str, Expect, &TokenRequest<'_>) -> Option<OwnedOutcome>
-    + 's;
+type Step<'s> =
+    dyn FnMut(&'static str, &'static str, Expect, &TokenRequest<'_>) -> Option<OwnedOutcome> + 's;
 
 /// A code exchange followed by a refresh with the refresh token it answered with.
 struct CodeThenRefresh<'a> {

@@ -11,11 +11,11 @@
 
 use std::hint::black_box;
 
-use picoauth_test_support::alloc::{self, Counting};
 use picoauth_bench::{
     core_encode, core_parse, oauth2_encode, oauth2_parse, parse_cases, rfc_provider, serde_parse,
     EncodeCase, OauthClients,
 };
+use picoauth_test_support::alloc::{self, Counting};
 
 /// Counts allocations (the binary is single-threaded).
 #[global_allocator]

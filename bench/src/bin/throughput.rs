@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
-use picoauth_test_support::alloc::{self, Counting};
 use picoauth_local_provider::{
     LocalProvider, LocalProviderConfig, RFC6749_CLIENT_ID, RFC6749_CLIENT_SECRET,
 };
+use picoauth_test_support::alloc::{self, Counting};
 
 /// Counts allocations of every thread (the client's background threads included).
 #[global_allocator]
