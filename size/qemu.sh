@@ -4,13 +4,7 @@
 # status is the harness's.
 set -euo pipefail
 cd "$(dirname "$0")"
-export CARGO_TERM_COLOR=never
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/../target}/size"
-rustup target add thumbv7m-none-eabi >/dev/null 2>&1 || true
-if ! command -v qemu-system-arm >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null
-fi
+. ./qemu-setup.sh
 cargo build -q --release --locked --bin vectors --target thumbv7m-none-eabi
 timeout 120 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic \
   -semihosting-config enable=on,target=native \

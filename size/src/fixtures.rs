@@ -3,7 +3,22 @@
 
 use picoauth::provider::ProviderKind::{self, *};
 
-use crate::Shape::{self, *};
+use Shape::*;
+
+/// What kind of answer an outcome is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A token answer.
+    Token,
+    /// The provider's error answer.
+    Error,
+    /// Rate limited (429 or the provider's own signal).
+    RateLimited,
+    /// An HTTP error without a provider error body.
+    HttpError,
+    /// No outcome: the exchange failed.
+    Failed,
+}
 
 macro_rules! fx {
     ($name:literal, $kind:ident, $status:literal, $shape:ident) => {

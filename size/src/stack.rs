@@ -4,21 +4,18 @@
 //! stack once at boot, and here each call is measured on its own.
 
 /// How much free stack below the caller is painted and checked.
-#[allow(dead_code)] // each harness binary uses one of `peak` and `peak_within`
 const DEPTH: usize = 8 * 1024;
 const PAINT: u32 = 0x5AA5_C33C;
 
 /// Runs `f` and returns its result with the bytes of stack it used (from the
 /// caller's stack pointer down to the deepest word it wrote, call overhead included).
 #[inline(never)]
-#[allow(dead_code)]
 pub fn peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
     peak_within(DEPTH, f)
 }
 
 /// [`peak`] with `depth` bytes of free stack painted and checked instead of 8 KiB.
 #[inline(never)]
-#[allow(dead_code)]
 pub fn peak_within<R>(depth: usize, f: impl FnOnce() -> R) -> (R, usize) {
     let sp: usize;
     // SAFETY: reads the stack pointer register; no memory is touched.

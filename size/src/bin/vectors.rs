@@ -5,10 +5,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../fixtures.rs"]
-mod fixtures;
-#[path = "../stack.rs"]
-mod stack;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -19,6 +15,9 @@ use picoauth::http::response::{Response, ResponseError, ResponseReader, RetryAft
 use picoauth::provider::{Endpoint, Provider, ProviderKind, PINTEREST, SLACK_V1, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest, DEFAULT_USER_AGENT};
 use picoauth::EncodeError;
+use picoauth_size::fixtures::{self, Shape};
+use picoauth_size::semihosting::halt;
+use picoauth_size::stack;
 
 static PASSED: AtomicU32 = AtomicU32::new(0);
 static FAILED: AtomicU32 = AtomicU32::new(0);
@@ -30,16 +29,6 @@ fn check(ok: bool, what: &str) {
         FAILED.fetch_add(1, Ordering::Relaxed);
         hprintln!("FAIL: {}", what);
     }
-}
-
-/// What kind of answer an outcome is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Token,
-    Error,
-    RateLimited,
-    HttpError,
-    Failed,
 }
 
 fn shape<E>(r: &Result<Outcome<'_>, E>) -> Shape {
@@ -441,19 +430,5 @@ fn main() -> ! {
     } else {
         debug::EXIT_FAILURE
     });
-    halt()
-}
-
-/// After a semihosting exit (which does not return under qemu): sleep forever.
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    hprintln!("PANIC: {}", info);
-    debug::exit(debug::EXIT_FAILURE);
     halt()
 }

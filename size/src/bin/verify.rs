@@ -12,8 +12,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../stack.rs"]
-mod stack;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -24,6 +22,8 @@ use p256::elliptic_curve::ops::MulByGenerator;
 use p256::{ProjectivePoint, Scalar};
 use picoauth_embassy::verifier::{verify_certificate_verify, verify_chain};
 use picoauth_embassy::{anchor_from_trusted_cert, CertificateDer, SignatureScheme};
+use picoauth_size::semihosting::halt;
+use picoauth_size::stack;
 
 const CONTENT: &[u8] = include_bytes!("../../fixtures/verify/content.bin");
 const NOW: &str = include_str!("../../fixtures/verify/now");
@@ -167,18 +167,5 @@ fn main() -> ! {
     } else {
         fail("a verification did not give the expected result");
     }
-    halt()
-}
-
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    hprintln!("PANIC: {}", info);
-    debug::exit(debug::EXIT_FAILURE);
     halt()
 }
