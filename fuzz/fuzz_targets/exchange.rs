@@ -10,12 +10,7 @@ use picoauth_fuzz::{block_on, check_result, requests, Framed, Replay};
 
 fuzz_target!(|data: &[u8]| {
     let input = Framed::parse(data);
-    let cap = match input.selector & 3 {
-        0 => 4096,
-        1 => 1024,
-        2 => 512,
-        _ => 256 + usize::from(input.selector >> 2) * 8,
-    };
+    let cap = input.capacity([4096, 1024, 512], |rest| 256 + usize::from(rest) * 8);
     for req in requests() {
         let expected = req.encoded_len().ok().and_then(|n| {
             let mut v = vec![0u8; n];

@@ -8,12 +8,7 @@ use picoauth_fuzz::{run_advance, run_feed, Framed};
 
 fuzz_target!(|data: &[u8]| {
     let input = Framed::parse(data);
-    let cap = match input.selector & 3 {
-        0 => 4096,
-        1 => 1024,
-        2 => 256,
-        _ => usize::from(input.selector >> 2),
-    };
+    let cap = input.capacity([4096, 1024, 256], usize::from);
     let (whole, whole_used) = run_feed(input.wire, &[], cap);
     let (split, split_used) = run_feed(input.wire, &input.sizes, cap);
     assert_eq!(whole, split, "feed: split result differs from whole");

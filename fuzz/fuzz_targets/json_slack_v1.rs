@@ -5,11 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
     let r = picoauth::json::slack::parse_v1(body);
-    match &r {
-        Ok(v) => picoauth_fuzz::check_slack_v1(v),
-        Err(e) => {
-            let _ = (e.to_string(), e.offset(), e.field());
-        }
-    }
-    picoauth_fuzz::check_document(body, r.is_ok());
+    picoauth_fuzz::check_parsed(body, &r, picoauth_fuzz::check_slack_v1);
 });

@@ -24,7 +24,7 @@ use picoauth::json::slack::{
     SlackWarning, Warnings,
 };
 use picoauth::json::value::Value;
-use picoauth::json::{AccessToken, IdToken, JsonStr, RefreshToken, WebhookUrl};
+use picoauth::json::{AccessToken, IdToken, JsonError, JsonStr, RefreshToken, WebhookUrl};
 use picoauth::BufferTooSmall;
 
 // ---------------------------------------------------------------------------------
@@ -61,6 +61,15 @@ impl<'a> Framed<'a> {
             selector,
             sizes,
             wire,
+        }
+    }
+
+    /// The buffer capacity the selector picks: `fixed[i]` when its low two bits are
+    /// `i` (0 to 2), else `rest(selector >> 2)`.
+    pub fn capacity(&self, fixed: [usize; 3], rest: impl FnOnce(u8) -> usize) -> usize {
+        match fixed.get(usize::from(self.selector & 3)) {
+            Some(&cap) => cap,
+            None => rest(self.selector >> 2),
         }
     }
 
@@ -568,6 +577,18 @@ pub fn check_rfc6749(r: &Rfc6749<'_>) {
         Rfc6749::Token(t) => check_rfc_token(t),
         Rfc6749::Error(e) => check_rfc_error(e),
     }
+}
+
+/// One provider parser's result on `body`: a value goes through `check`, an error
+/// formats and says where it is; then the document-level checks of [`check_document`].
+pub fn check_parsed<T>(body: &[u8], parsed: &Result<T, JsonError>, check: impl FnOnce(&T)) {
+    match parsed {
+        Ok(v) => check(v),
+        Err(e) => {
+            let _ = (e.to_string(), e.offset(), e.field());
+        }
+    }
+    check_document(body, parsed.is_ok());
 }
 
 /// Common to every JSON target: the document parser never panics, and a body a
