@@ -37,7 +37,6 @@
 //! persist --test refresh_netns -- --nocapture` (`PICOAUTH_LONG_RUN_SECS`, default 60,
 //! sets the run time; `PICOAUTH_LONG_RUN_SEED` replays a cut plan).
 
-mod common;
 mod flash;
 
 use core::future::Future;
@@ -49,7 +48,6 @@ use std::sync::{mpsc, Arc};
 use std::task::Wake;
 use std::time::Instant;
 
-use common::{ip, is_child, Dns, NetnsRun, SystemClock, EMBASSY_IP, LINUX_IP};
 use embassy_executor::Spawner;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
@@ -67,6 +65,9 @@ use picoauth_embassy::{
     RefreshLoop, Storage, TrustAnchor, UnixClock,
 };
 use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
+use picoauth_test_support::netns::{
+    ip, is_child, Dns, NetnsRun, SystemClock, EMBASSY_IP, LINUX_IP,
+};
 
 const TEST_NAME: &str = "refresh_loop_survives_power_cuts_in_a_netns";
 const PORT: u16 = 8443;
