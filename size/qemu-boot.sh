@@ -5,13 +5,7 @@
 # harness's (it checks the results).
 set -euo pipefail
 cd "$(dirname "$0")"
-export CARGO_TERM_COLOR=never
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/../target}/size"
-rustup target add thumbv7m-none-eabi >/dev/null 2>&1 || true
-if ! command -v qemu-system-arm >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null
-fi
+. ./qemu-setup.sh
 cargo build -q --profile verify --locked --bin boot --target thumbv7m-none-eabi
 timeout 300 qemu-system-arm -cpu cortex-m3 -machine mps2-an385 -nographic -icount shift=0 \
   -semihosting-config enable=on,target=native \

@@ -1,4 +1,4 @@
-# Sourced (from this folder) by qemu.sh and qemu-verify.sh: the target directory, the
+# Sourced (from this folder) by qemu.sh, qemu-verify.sh and qemu-boot.sh: the target directory, the
 # thumbv7m-none-eabi target, and qemu-system-arm installed if missing.
 export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/../target}/size"

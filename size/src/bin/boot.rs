@@ -14,9 +14,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../stack.rs"]
-mod stack;
-
 use core::future::Future;
 use core::pin::pin;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -35,6 +32,8 @@ use picoauth::token_set::{Slot, TokenSet};
 use picoauth::ClientSecret;
 use picoauth_embassy::persist::TokenStore;
 use picoauth_embassy::provision::{load_client, provision, Provisioned};
+use picoauth_size::semihosting::halt;
+use picoauth_size::stack;
 
 const PAGE: usize = 1024;
 const MAP_PAGES: usize = 4;
@@ -309,18 +308,5 @@ fn main() -> ! {
     } else {
         fail("boot results");
     }
-    halt()
-}
-
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    hprintln!("PANIC: {}", info);
-    debug::exit(debug::EXIT_FAILURE);
     halt()
 }

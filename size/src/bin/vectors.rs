@@ -5,7 +5,6 @@
 #![no_std]
 #![no_main]
 
-
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;

@@ -12,7 +12,6 @@
 #![no_std]
 #![no_main]
 
-
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
