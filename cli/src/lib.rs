@@ -23,6 +23,7 @@ use picoauth_std::owned::OwnedOutcome;
 use zeroize::Zeroizing;
 
 mod demo;
+pub mod json;
 mod login;
 mod provision;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -516,7 +517,7 @@ pub fn print_outcome(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let _ = writeln!(out, "{}", o.to_json(show_secrets));
+    let _ = writeln!(out, "{}", json::outcome_json(o, show_secrets));
     let status = o.status();
     let (code, why) = match o {
         OwnedOutcome::Token { .. } => return EXIT_TOKEN,

@@ -7,7 +7,7 @@
 //! - [`alloc`]: a counting `#[global_allocator]` (per process and per thread);
 //! - [`node`]: the Node interop peer (`tests/interop/server.mjs`, panva's
 //!   `oidc-provider`) and its line protocol;
-//! - [`netns`] (feature `netns`): the network namespace with a TAP device, the test
+//! - `netns` (feature `netns`): the network namespace with a TAP device, the test
 //!   binary run again inside it, a DNS responder, the embassy-net stack and the
 //!   executor loop that collects a client task's report lines.
 //!

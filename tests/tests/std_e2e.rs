@@ -165,7 +165,7 @@ fn slack_v2_code_and_rotation_basic_and_post() {
         ClientAuth::basic(lp::SLACK_CLIENT_ID, lp::SLACK_CLIENT_SECRET.into()),
         Grant::authorization_code(&code),
     );
-    let json = o.to_json(true).to_string();
+    let json = picoauth_cli::json::outcome_json(&o, true).to_string();
     assert!(!json.contains("\\\\/"), "{json}");
     assert!(access(&o).starts_with("xoxb-"));
 }
@@ -213,7 +213,10 @@ fn slack_429_carries_retry_after_and_retry_policy_honours_it() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(o.to_json(false)["retry_after"], 1);
+    assert_eq!(
+        picoauth_cli::json::outcome_json(&o, false)["retry_after"],
+        1
+    );
     // With a policy of 2 attempts, the client waits Retry-After (1 s) once, then gives up.
     let e2 = env_with(LocalProviderConfig::default(), |b| {
         b.retry(RetryPolicy {
@@ -411,7 +414,7 @@ fn rfc6749_error_paths() {
         Some(r#"Basic realm="picoauth-local""#)
     );
     assert_eq!(
-        o.to_json(false)["www_authenticate"],
+        picoauth_cli::json::outcome_json(&o, false)["www_authenticate"],
         r#"Basic realm="picoauth-local""#
     );
     let r =
