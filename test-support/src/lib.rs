@@ -11,9 +11,13 @@
 //!   binary run again inside it, a DNS responder, the embassy-net stack and the
 //!   executor loop that collects a client task's report lines.
 //!
+//! - `cli` (feature `cli`): the `picoauth` command run in process.
+//!
 //! Not published: it exists for this repository's own tests.
 
 pub mod alloc;
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod node;

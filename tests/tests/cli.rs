@@ -4,20 +4,8 @@
 
 use picoauth_cli as cli;
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
+use picoauth_test_support::cli::run;
 use serde_json::Value;
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["picoauth"];
-    argv.extend_from_slice(args);
-    let code = cli::run(argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))

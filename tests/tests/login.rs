@@ -10,6 +10,7 @@ use std::time::Instant;
 use core::time::Duration;
 
 use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
+use picoauth_test_support::cli::run_argv;
 use serde_json::Value;
 
 /// A provider whose clients accept any redirect URI (the login listener's port is
@@ -34,17 +35,6 @@ fn ca_file(p: &LocalProvider) -> PathBuf {
     ));
     std::fs::write(&path, p.ca_cert_pem()).expect("write CA");
     path
-}
-
-fn run(args: &[String]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = picoauth_cli::run(args, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 fn args(p: &LocalProvider, ca: &std::path::Path, provider: &str, rest: &[&str]) -> Vec<String> {
@@ -90,7 +80,7 @@ fn slack_login_end_to_end() {
         "PICOAUTH_LOGIN_SLACK_SECRET",
         local_provider::SLACK_CLIENT_SECRET,
     );
-    let (code, out, err) = run(&args(
+    let (code, out, err) = run_argv(&args(
         &p,
         &ca,
         "slack-v2",
@@ -127,7 +117,7 @@ fn pinterest_login_end_to_end() {
         "PICOAUTH_LOGIN_PINTEREST_SECRET",
         local_provider::PINTEREST_CLIENT_SECRET,
     );
-    let (code, out, err) = run(&args(
+    let (code, out, err) = run_argv(&args(
         &p,
         &ca,
         "pinterest",
@@ -157,7 +147,7 @@ fn pinterest_login_end_to_end() {
 fn public_oauth2_client_uses_pkce() {
     let p = provider();
     let ca = ca_file(&p);
-    let (code, out, err) = run(&args(
+    let (code, out, err) = run_argv(&args(
         &p,
         &ca,
         "oauth2",
@@ -191,7 +181,7 @@ fn confidential_oauth2_client() {
         "PICOAUTH_LOGIN_RFC_SECRET",
         local_provider::RFC6749_CLIENT_SECRET,
     );
-    let (code, out, err) = run(&args(
+    let (code, out, err) = run_argv(&args(
         &p,
         &ca,
         "oauth2",
@@ -351,7 +341,7 @@ fn waiting_is_bounded() {
     let i = a.iter().position(|s| s == "--timeout").unwrap();
     a[i + 1] = "1".into();
     let start = Instant::now();
-    let (code, out, err) = run(&a);
+    let (code, out, err) = run_argv(&a);
     assert_eq!(code, 5, "{out} {err}");
     assert!(err.contains("timed out waiting for the redirect"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(5));
@@ -362,13 +352,13 @@ fn usage_errors() {
     let p = provider();
     let ca = ca_file(&p);
     // Pinterest has no PKCE, so a secret is required.
-    let (code, _, err) = run(&args(&p, &ca, "pinterest", &["--client-id", "x"]));
+    let (code, _, err) = run_argv(&args(&p, &ca, "pinterest", &["--client-id", "x"]));
     assert_eq!(code, 2);
     assert!(err.contains("needs --client-secret-env"), "{err}");
     // Only loopback listeners.
     let mut a = args(&p, &ca, "oauth2", &["--client-id", "x"]);
     a[5] = "0.0.0.0:0".into();
-    let (code, _, err) = run(&a);
+    let (code, _, err) = run_argv(&a);
     assert_eq!(code, 2);
     assert!(err.contains("loopback"), "{err}");
 }

@@ -5,23 +5,11 @@ use core::time::Duration;
 
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{InstallationKey, SqliteStore, Status, TokenStore};
+use picoauth_test_support::cli::run;
 use serde_json::Value;
 
 #[path = "support/lifecycle.rs"]
 mod support;
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut v = vec!["picoauth"];
-    v.extend_from_slice(args);
-    let code = picoauth_cli::run(v, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 #[test]
 fn list_show_refresh_watch() {
