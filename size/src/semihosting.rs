@@ -10,6 +10,13 @@ pub fn halt() -> ! {
     }
 }
 
+/// Says `what` failed, exits with failure through semihosting, and halts.
+pub fn fail(what: &str) -> ! {
+    hprintln!("FAIL: {}", what);
+    debug::exit(debug::EXIT_FAILURE);
+    halt()
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     hprintln!("PANIC: {}", info);

@@ -16,7 +16,6 @@
 
 use core::future::Future;
 use core::pin::pin;
-use core::sync::atomic::{AtomicU32, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
@@ -32,8 +31,9 @@ use picoauth::token_set::{Slot, TokenSet};
 use picoauth::ClientSecret;
 use picoauth_embassy::persist::TokenStore;
 use picoauth_embassy::provision::{load_client, provision, Provisioned};
-use picoauth_size::semihosting::halt;
+use picoauth_size::semihosting::{fail, halt};
 use picoauth_size::stack;
+use picoauth_size::systick::{calibrate, ticks, RELOAD};
 
 const PAGE: usize = 1024;
 const MAP_PAGES: usize = 4;
@@ -115,37 +115,6 @@ fn block_on<F: Future>(f: F) -> F::Output {
             return v;
         }
     }
-}
-
-static WRAPS: AtomicU32 = AtomicU32::new(0);
-const RELOAD: u32 = 0x00ff_ffff;
-
-fn ticks(syst: &mut SYST) -> u64 {
-    let cur = SYST::get_current();
-    if syst.has_wrapped() {
-        WRAPS.fetch_add(1, Ordering::Relaxed);
-        let cur = SYST::get_current();
-        return u64::from(WRAPS.load(Ordering::Relaxed)) * u64::from(RELOAD + 1)
-            + u64::from(RELOAD - cur);
-    }
-    u64::from(WRAPS.load(Ordering::Relaxed)) * u64::from(RELOAD + 1) + u64::from(RELOAD - cur)
-}
-
-fn calibrate(syst: &mut SYST) -> u64 {
-    const TURNS: u32 = 1_000_000;
-    let t0 = ticks(syst);
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!("1:", "subs {0}, #1", "bne 1b", inout(reg) TURNS => _, options(nomem, nostack));
-    }
-    let t = ticks(syst) - t0;
-    2 * u64::from(TURNS) * 1000 / t.max(1)
-}
-
-fn fail(what: &str) -> ! {
-    hprintln!("FAIL: {}", what);
-    debug::exit(debug::EXIT_FAILURE);
-    halt()
 }
 
 fn answer(tag: u32, f: impl FnOnce(&Token<'_>)) {

@@ -12,8 +12,6 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicU32, Ordering};
-
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
@@ -21,8 +19,9 @@ use p256::elliptic_curve::ops::MulByGenerator;
 use p256::{ProjectivePoint, Scalar};
 use picoauth_embassy::verifier::{verify_certificate_verify, verify_chain};
 use picoauth_embassy::{anchor_from_trusted_cert, CertificateDer, SignatureScheme};
-use picoauth_size::semihosting::halt;
+use picoauth_size::semihosting::{fail, halt};
 use picoauth_size::stack;
+use picoauth_size::systick::{calibrate, ticks, RELOAD};
 
 const CONTENT: &[u8] = include_bytes!("../../fixtures/verify/content.bin");
 const NOW: &str = include_str!("../../fixtures/verify/now");
@@ -51,47 +50,11 @@ macro_rules! chain {
     };
 }
 
-static WRAPS: AtomicU32 = AtomicU32::new(0);
-const RELOAD: u32 = 0x00ff_ffff;
-
-/// SysTick ticks since it started: the 24-bit down-counter plus its wraps, seen through
-/// COUNTFLAG. One wrap is 2^24 ticks (hundreds of millions of instructions), far more
-/// than any measured call, so polling before and after each call sees every wrap.
-fn ticks(syst: &mut SYST) -> u64 {
-    let cur = SYST::get_current();
-    if syst.has_wrapped() {
-        WRAPS.fetch_add(1, Ordering::Relaxed);
-        // The wrap may have come after `cur` was read: read again.
-        let cur = SYST::get_current();
-        return u64::from(WRAPS.load(Ordering::Relaxed)) * u64::from(RELOAD + 1)
-            + u64::from(RELOAD - cur);
-    }
-    u64::from(WRAPS.load(Ordering::Relaxed)) * u64::from(RELOAD + 1) + u64::from(RELOAD - cur)
-}
-
 /// Runs `f` and returns its result, the SysTick ticks it took and its peak stack.
 fn measure<R>(syst: &mut SYST, f: impl FnOnce() -> R) -> (R, u64, usize) {
     let t0 = ticks(syst);
     let (r, stack) = stack::peak_within(40 * 1024, f);
     (r, ticks(syst) - t0, stack)
-}
-
-/// Instructions per 1,000 ticks, from a loop of exactly 2 instructions per turn.
-fn calibrate(syst: &mut SYST) -> u64 {
-    const TURNS: u32 = 1_000_000;
-    let t0 = ticks(syst);
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!("1:", "subs {0}, #1", "bne 1b", inout(reg) TURNS => _, options(nomem, nostack));
-    }
-    let t = ticks(syst) - t0;
-    2 * u64::from(TURNS) * 1000 / t.max(1)
-}
-
-fn fail(what: &str) -> ! {
-    hprintln!("FAIL: {}", what);
-    debug::exit(debug::EXIT_FAILURE);
-    halt()
 }
 
 #[entry]
