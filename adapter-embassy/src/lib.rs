@@ -10,8 +10,8 @@
 //! `#![no_std]`, no `alloc` in the default build, no `unsafe`.
 //!
 //! Every exchange is bounded as a whole by [`Timeouts::total`], not only per step.
-//! With feature `persist`, [`persist::TokenStore`] keeps the token set on NOR flash and
-//! [`RefreshLoop`] hands out access tokens, refreshing ahead of expiry and writing
+//! With feature `persist`, `persist::TokenStore` keeps the token set on NOR flash and
+//! `RefreshLoop` hands out access tokens, refreshing ahead of expiry and writing
 //! each answer to flash before the connection is even closed ([`OnAnswer`]).
 //!
 //! ## Certificate verification
