@@ -16,7 +16,8 @@ use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 
 #[path = "support/cut_flash.rs"]
 mod cut_flash;
-use cut_flash::{block_on, CutFlash, PAGE, WORD};
+use cut_flash::{CutFlash, PAGE, WORD};
+use picoauth_test_support::ready::block_on;
 
 const PAGES: usize = 4;
 /// Refreshes in the interrupted sequence: enough to fill the pages and make the map

@@ -23,7 +23,8 @@ use sequential_storage::map::{MapConfig, MapStorage};
 
 #[path = "support/cut_flash.rs"]
 mod cut_flash;
-use cut_flash::{block_on, CutFlash, PowerOff, PAGE};
+use cut_flash::{CutFlash, PowerOff, PAGE};
+use picoauth_test_support::ready::block_on;
 
 /// The map's pages, then the provisioning region's.
 const MAP_PAGES: usize = 4;

@@ -19,7 +19,8 @@ use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 
 #[path = "support/cut_flash.rs"]
 mod cut_flash;
-use cut_flash::{block_on, CutFlash, PAGE};
+use cut_flash::{CutFlash, PAGE};
+use picoauth_test_support::ready::block_on;
 
 /// The firmware example's capacities.
 type Set = TokenSet<512, 512>;

@@ -10,12 +10,9 @@ mod flash;
 
 use core::cell::Cell;
 use core::future::Future;
-use core::pin::{pin, Pin};
+use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, Ordering};
-use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::task::Wake;
 use std::time::Instant;
 
 use embassy_time::{Duration, Timer};
@@ -30,6 +27,7 @@ use picoauth_embassy::refresh::{classify, Reauthorization, Refusal, State};
 use picoauth_embassy::{
     Error, OnAnswer, RefreshError, RefreshLoop, Stage, Stream, Transport, UnixClock,
 };
+use picoauth_test_support::ready::block_on;
 
 type Set = TokenSet<256, 64>;
 type Loop<'a> = RefreshLoop<'a, TestFlash, TestClock, 256, 64>;
@@ -51,25 +49,6 @@ impl UnixClock for TestClock {
 
 fn advance(secs: u64) {
     NOW.with(|n| n.set(n.get() + secs));
-}
-
-/// Polls `f` on this thread until it is ready (embassy-time's std driver wakes it).
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
 }
 
 #[embassy_executor::task(pool_size = 16)]

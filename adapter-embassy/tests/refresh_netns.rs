@@ -39,13 +39,9 @@
 
 mod flash;
 
-use core::future::Future;
-use core::pin::pin;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use core::task::{Context, Poll, Waker};
 use core::time::Duration;
-use std::sync::{mpsc, Arc};
-use std::task::Wake;
+use std::sync::mpsc;
 use std::time::Instant;
 
 use embassy_executor::Spawner;
@@ -68,6 +64,7 @@ use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProvid
 use picoauth_test_support::netns::{
     ip, is_child, Dns, NetnsRun, SystemClock, EMBASSY_IP, LINUX_IP,
 };
+use picoauth_test_support::ready::block_on;
 
 const TEST_NAME: &str = "refresh_loop_survives_power_cuts_in_a_netns";
 const PORT: u16 = 8443;
@@ -190,25 +187,6 @@ fn auth() -> ClientAuth<'static> {
         local_provider::SLACK_ROTATING_CLIENT_ID,
         local_provider::SLACK_ROTATING_CLIENT_SECRET.into(),
     )
-}
-
-/// Polls a future with no timers to completion (flash provisioning).
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
 }
 
 /// xorshift64*: the cut plan (seeded, printed, replayable).

@@ -12,8 +12,6 @@
 //! Everything here panics on a broken invariant: that is how libFuzzer finds it.
 
 use core::convert::Infallible;
-use core::future::Future;
-use core::task::{Context, Poll, Waker};
 
 use picoauth::exchange::{Answer, ExchangeError, Outcome, ProviderError, Token};
 use picoauth::http::response::{Response, ResponseError, ResponseReader, RetryAfter, Status};
@@ -240,16 +238,7 @@ pub fn run_advance(
 pub use picoauth_test_support::replay::{requests, Replay};
 
 /// Runs a future whose I/O is always ready (the [`Replay`] transport) to completion.
-pub fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..16 {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-    panic!("an always-ready future did not complete");
-}
+pub use picoauth_test_support::ready::block_on;
 
 /// What an exchange returns, with the transport error ruled out.
 pub type ExchangeResult<'b> = Result<Answer<'b>, ExchangeError<Infallible>>;

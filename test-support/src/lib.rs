@@ -12,6 +12,7 @@
 //!   executor loop that collects a client task's report lines.
 //!
 //! - `cli` (feature `cli`): the `picoauth` command run in process.
+//! - [`ready`]: `block_on` for futures whose I/O is always ready.
 //!
 //! Not published: it exists for this repository's own tests.
 
@@ -21,5 +22,6 @@ pub mod cli;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod node;
+pub mod ready;
 pub mod replay;
 pub mod sources;

@@ -4,10 +4,6 @@
 
 #![allow(dead_code)]
 
-use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
-
 use embedded_storage_async::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
@@ -167,16 +163,5 @@ impl NorFlash for CutFlash {
             }
         }
         Ok(())
-    }
-}
-
-/// Runs a future whose I/O is all in RAM to completion.
-pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
