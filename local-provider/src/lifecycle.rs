@@ -82,23 +82,31 @@ impl Lifecycle {
             None => self.labels.get(old).cloned(),
         }
         .unwrap_or_default();
-        if !label.is_empty() {
-            let now = Instant::now();
-            let replaced_left_ms = self.current.get(&label).map(|&exp| signed_ms(exp, now));
-            self.refreshes
-                .entry(label.clone())
-                .or_default()
-                .push(RefreshRecord {
-                    at: now,
-                    replaced_left_ms,
-                });
-            self.current
-                .insert(label.clone(), now + Duration::from_secs(lifetime));
+        if label.is_empty() {
+            self.issued(access, label, lifetime);
+            return;
         }
-        self.issued(access, label, lifetime);
+        let now = Instant::now();
+        let replaced_left_ms = self.current.get(&label).map(|&exp| signed_ms(exp, now));
+        self.refreshes
+            .entry(label.clone())
+            .or_default()
+            .push(RefreshRecord {
+                at: now,
+                replaced_left_ms,
+            });
+        self.issued_main(access, &label, lifetime);
     }
 
-    fn issued(&mut self, access: &str, label: String, lifetime: u64) {
+    /// As [`issued`](Self::issued), for the main access token of the installation
+    /// labelled `label`: its next refresh is measured against this token's expiry.
+    fn issued_main(&mut self, access: &str, label: &str, lifetime: u64) {
+        let expires = self.issued(access, label.to_owned(), lifetime);
+        self.current.insert(label.to_owned(), expires);
+    }
+
+    /// Records `access`, living `lifetime` seconds, and returns when it expires.
+    fn issued(&mut self, access: &str, label: String, lifetime: u64) -> Instant {
         let now = Instant::now();
         // Forget dead tokens now and then so a very long run does not grow without
         // bound (a fleet test's tokens are all kept).
@@ -110,6 +118,7 @@ impl Lifecycle {
             access.to_owned(),
             (label, now + life, SystemTime::now() + life),
         );
+        now + life
     }
 
     /// The delay to apply before processing a refresh that presents `refresh_token`.
@@ -230,11 +239,7 @@ impl LocalProvider {
                 ProviderKind::Pinterest => format!("pina_{}", s.random_hex(48)),
                 _ => s.random_hex(32),
             };
-            s.lifecycle.issued(&access, label.to_owned(), lifetime);
-            s.lifecycle.current.insert(
-                label.to_owned(),
-                Instant::now() + Duration::from_secs(lifetime),
-            );
+            s.lifecycle.issued_main(&access, label, lifetime);
             match provider {
                 ProviderKind::Slack => serde_json::json!({
                     "ok": true, "access_token": access, "token_type": "bot",

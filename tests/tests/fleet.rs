@@ -229,6 +229,8 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     // Exact: the provider's own expiry of each token is at least the leeway after the
     // moment `access_token` was called (the manager promises the leeway at the moment it
     // returns, which is later): so every token was live when returned.
+    let cfg = config();
+    let leeway_ms = i64::try_from(cfg.leeway.as_millis()).unwrap();
     let mut stale = Vec::new();
     for (t, at) in reports.iter().flat_map(|r| &r.handed) {
         // How long after its expiry (ms) it was returned; `None`: an unknown token.
@@ -237,7 +239,7 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis();
-            *at + i64::try_from(config().leeway.as_millis()).unwrap() - i64::try_from(exp).unwrap()
+            *at + leeway_ms - i64::try_from(exp).unwrap()
         });
         if late.is_none_or(|l| l >= 0) {
             stale.push(late);
@@ -252,7 +254,6 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
     // truncation): more would be a second refresh inside one lifetime. `d` comes from
     // the committing process's `refreshed` event (generation g + 1 replaced the token
     // of generation g; generation 1 is the seed, whose exchange time is not known).
-    let cfg = config();
     let ahead = i64::try_from((cfg.leeway + cfg.jitter + cfg.window).as_millis()).unwrap();
     let took: std::collections::HashMap<(&str, i64), u64> = reports
         .iter()

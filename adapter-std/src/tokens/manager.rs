@@ -430,16 +430,17 @@ impl<S: TokenStore> TokenManager<S> {
                 Claim::Claimed(stored) => {
                     entry.set(cached_of(&stored));
                     let now = now_ms();
-                    let active = stored.installation.status == Status::Active;
-                    let deferred = stored.retry_at_ms.is_some_and(|r| r > now);
-                    if active && !deferred && entry.fresh(now, ahead).is_none() {
+                    // Active and not deferred by a 429: a stale token is refreshed now.
+                    let refreshable = stored.installation.status == Status::Active
+                        && stored.retry_at_ms.is_none_or(|r| r <= now);
+                    if refreshable && entry.fresh(now, ahead).is_none() {
                         return self.refresh_claimed(key, entry, *stored).await;
                     }
                     // Nothing to refresh now: give the claim back as it was.
                     let retry_at_ms = stored.retry_at_ms;
                     self.complete(key, &stored, Completion::Release { retry_at_ms })
                         .await?;
-                    if let Some(t) = entry.fresh(now_ms(), ahead).filter(|_| active && !deferred) {
+                    if let Some(t) = entry.fresh(now_ms(), ahead).filter(|_| refreshable) {
                         return Ok(t);
                     }
                     // Reauthorization or a deferral: the read above reports it.
