@@ -41,7 +41,7 @@ use crate::form::{self, Space};
 use crate::pkce::CodeChallenge;
 use crate::provider::{Endpoint, EndpointError, ProviderKind};
 use crate::request::MAX_VALUE_LEN;
-use crate::sink::{encode_with, Count, Sink};
+use crate::sink::{count_with, encode_with, Sink};
 
 /// Slack's v2 authorize URL.
 pub const SLACK_V2_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
@@ -446,9 +446,7 @@ impl<'a> AuthorizeRequest<'a> {
     /// See [`validate`](Self::validate).
     pub fn encoded_len(&self) -> Result<usize, AuthorizeError> {
         self.validate()?;
-        let mut c = Count::default();
-        self.emit(&mut c);
-        Ok(c.0)
+        Ok(count_with(|sink| self.emit(sink)))
     }
 
     /// Writes the URL into `out` and returns its length.

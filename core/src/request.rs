@@ -25,7 +25,7 @@ use crate::basic::BasicAuth;
 use crate::form::{self, Space};
 use crate::provider::{AuthMethod, EndpointError, GrantTypeParam, Provider, ProviderKind};
 use crate::secret::SecretStr;
-use crate::sink::{encode_with, Count, Sink};
+use crate::sink::{count_with, encode_with, Sink};
 use crate::{ClientSecret, EncodeError};
 
 /// The longest parameter value (or path) accepted, in bytes before encoding.
@@ -218,6 +218,44 @@ impl<'a> Grant<'a> {
             Self::ClientCredentials { .. } => "client_credentials",
         }
     }
+
+    /// The grant's own form parameters, in the order they are sent, each with the
+    /// check [`TokenRequest::validate`] gives it; an absent optional one is `None`.
+    fn params(&self) -> [Option<(&'static str, &'a str, Check)>; 3] {
+        match *self {
+            Self::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => [
+                Some(("code", code.expose(), Check::Required)),
+                code_verifier.map(|v| ("code_verifier", v.expose(), Check::Verifier)),
+                redirect_uri.map(|u| ("redirect_uri", u, Check::Optional)),
+            ],
+            Self::RefreshToken {
+                refresh_token,
+                scope,
+            } => [
+                Some(("refresh_token", refresh_token.expose(), Check::Required)),
+                scope.map(|s| ("scope", s, Check::Optional)),
+                None,
+            ],
+            Self::ClientCredentials { scope } => {
+                [scope.map(|s| ("scope", s, Check::Optional)), None, None]
+            }
+        }
+    }
+}
+
+/// How [`TokenRequest::validate`] checks a grant's form parameter.
+#[derive(Clone, Copy)]
+enum Check {
+    /// Must not be empty.
+    Required,
+    /// May be absent, but not empty.
+    Optional,
+    /// The PKCE verifier: checked as one (RFC 7636 §4.1), after the others.
+    Verifier,
 }
 
 /// Parameter names picoauth writes itself; an extra parameter may not repeat them.
@@ -352,27 +390,20 @@ impl<'a> TokenRequest<'a> {
             }
             ClientAuth::Public { .. } => {}
         }
-        match self.grant {
-            Grant::AuthorizationCode {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                required("code", code.expose())?;
-                optional("redirect_uri", redirect_uri)?;
-                if let Some(v) = code_verifier {
-                    crate::pkce::validate_verifier(v.expose())
-                        .map_err(|_| EncodeError::InvalidCodeVerifier)?;
-                }
+        let params = self.grant.params();
+        for (name, value, check) in params.into_iter().flatten() {
+            match check {
+                Check::Required => required(name, value)?,
+                Check::Optional => optional(name, Some(value))?,
+                Check::Verifier => {} // below
             }
-            Grant::RefreshToken {
-                refresh_token,
-                scope,
-            } => {
-                required("refresh_token", refresh_token.expose())?;
-                optional("scope", scope)?;
+        }
+        // The verifier after the others, so that their errors come first.
+        for (_, value, check) in params.into_iter().flatten() {
+            if let Check::Verifier = check {
+                crate::pkce::validate_verifier(value)
+                    .map_err(|_| EncodeError::InvalidCodeVerifier)?;
             }
-            Grant::ClientCredentials { scope } => optional("scope", scope)?,
         }
         if self.continuous_refresh
             && !(self.provider.kind == ProviderKind::Pinterest
@@ -407,34 +438,8 @@ impl<'a> TokenRequest<'a> {
         if self.sends_grant_type() {
             param(sink, "grant_type", self.grant.grant_type());
         }
-        match self.grant {
-            Grant::AuthorizationCode {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                param(sink, "code", code.expose());
-                if let Some(v) = code_verifier {
-                    param(sink, "code_verifier", v.expose());
-                }
-                if let Some(u) = redirect_uri {
-                    param(sink, "redirect_uri", u);
-                }
-            }
-            Grant::RefreshToken {
-                refresh_token,
-                scope,
-            } => {
-                param(sink, "refresh_token", refresh_token.expose());
-                if let Some(s) = scope {
-                    param(sink, "scope", s);
-                }
-            }
-            Grant::ClientCredentials { scope } => {
-                if let Some(s) = scope {
-                    param(sink, "scope", s);
-                }
-            }
+        for (name, value, _) in self.grant.params().into_iter().flatten() {
+            param(sink, name, value);
         }
         match self.auth {
             ClientAuth::Basic { .. } => {}
@@ -461,9 +466,7 @@ impl<'a> TokenRequest<'a> {
     /// See [`validate`](Self::validate).
     pub fn body_len(&self) -> Result<usize, EncodeError> {
         self.validate()?;
-        let mut c = Count::default();
-        self.emit_body(&mut c);
-        Ok(c.0)
+        Ok(count_with(|sink| self.emit_body(sink)))
     }
 
     /// Writes the form body into `out`.
@@ -487,6 +490,12 @@ impl<'a> TokenRequest<'a> {
     }
 
     pub(crate) fn emit_request(&self, sink: &mut dyn Sink, body_len: usize) {
+        self.emit_head(sink, body_len);
+        self.emit_body(sink);
+    }
+
+    /// The request line and headers, for a body of `body_len` bytes.
+    fn emit_head(&self, sink: &mut dyn Sink, body_len: usize) {
         crate::http::request::emit_head(
             sink,
             &self.provider.endpoint,
@@ -494,22 +503,14 @@ impl<'a> TokenRequest<'a> {
             body_len,
             self.user_agent,
         );
-        self.emit_body(sink);
     }
 
     /// The body length and the whole request's length: the body is counted once,
     /// the head only around it.
     fn lengths(&self) -> Result<(usize, usize), EncodeError> {
         let body = self.body_len()?;
-        let mut head = Count::default();
-        crate::http::request::emit_head(
-            &mut head,
-            &self.provider.endpoint,
-            self.basic_auth().as_ref(),
-            body,
-            self.user_agent,
-        );
-        Ok((body, head.0.saturating_add(body)))
+        let head = count_with(|sink| self.emit_head(sink, body));
+        Ok((body, head.saturating_add(body)))
     }
 
     /// The exact length of the whole HTTP/1.1 request.

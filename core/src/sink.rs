@@ -43,7 +43,7 @@ pub(crate) trait Sink {
 
 /// Counts bytes without storing them.
 #[derive(Default)]
-pub(crate) struct Count(pub(crate) usize);
+struct Count(usize);
 
 impl Sink for Count {
     fn put_basic(&mut self, b: &crate::basic::BasicAuth<'_>) {
@@ -89,15 +89,21 @@ impl Sink for Write<'_> {
     }
 }
 
+/// The number of bytes `emit` writes, counted without storing them.
+pub(crate) fn count_with(emit: impl FnOnce(&mut dyn Sink)) -> usize {
+    let mut count = Count::default();
+    emit(&mut count);
+    count.0
+}
+
 /// Runs `emit` once to count, then, if `out` is large enough, once to write.
 pub(crate) fn encode_with(
     out: &mut [u8],
     emit: impl Fn(&mut dyn Sink),
 ) -> Result<usize, BufferTooSmall> {
-    let mut count = Count::default();
-    emit(&mut count);
-    if out.len() < count.0 {
-        return Err(BufferTooSmall { needed: count.0 });
+    let needed = count_with(&emit);
+    if out.len() < needed {
+        return Err(BufferTooSmall { needed });
     }
     let mut w = Write::new(out);
     emit(&mut w);

@@ -52,7 +52,7 @@ pub struct PinterestToken<'b> {
 impl<'b> PinterestToken<'b> {
     /// The granted scopes (empty when `scope` is absent).
     pub fn scopes(&self) -> Scopes<'b> {
-        self.scope.map_or(Scopes::EMPTY, |s| s.scopes())
+        Scopes::of(self.scope)
     }
 }
 

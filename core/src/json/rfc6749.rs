@@ -47,7 +47,7 @@ pub struct TokenResponse<'b> {
 impl<'b> TokenResponse<'b> {
     /// The granted scopes (empty when `scope` is absent).
     pub fn scopes(&self) -> Scopes<'b> {
-        self.scope.map_or(Scopes::EMPTY, |s| s.scopes())
+        Scopes::of(self.scope)
     }
 }
 

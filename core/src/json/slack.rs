@@ -14,9 +14,7 @@
 //! assert_eq!(e.warnings.iter().next(), Some(slack::SlackWarning::SuperfluousCharset));
 //! ```
 
-use super::fields::{
-    fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field as _,
-};
+use super::fields::{fields, opt_bool, opt_object, opt_str, opt_str_array, opt_u64, root, Field};
 use super::reader::Reader;
 use super::value::{Array, Elements, Object, Value};
 use super::{AccessToken, JsonError, JsonStr, RefreshToken, Scopes, WebhookUrl};
@@ -74,7 +72,7 @@ pub struct SlackV2Token<'b> {
 impl<'b> SlackV2Token<'b> {
     /// The granted scopes (empty when `scope` is absent).
     pub fn scopes(&self) -> Scopes<'b> {
-        self.scope.map_or(Scopes::EMPTY, |s| s.scopes())
+        Scopes::of(self.scope)
     }
 }
 
@@ -119,7 +117,7 @@ pub struct AuthedUser<'b> {
 impl<'b> AuthedUser<'b> {
     /// The granted user scopes (empty when `scope` is absent).
     pub fn scopes(&self) -> Scopes<'b> {
-        self.scope.map_or(Scopes::EMPTY, |s| s.scopes())
+        Scopes::of(self.scope)
     }
 }
 
@@ -213,37 +211,13 @@ codes! {
     }
 }
 
-/// One Slack warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum SlackWarning<'b> {
-    /// `missing_charset`.
-    MissingCharset,
-    /// `superfluous_charset`.
-    SuperfluousCharset,
-    /// Any other warning, verbatim.
-    Other(JsonStr<'b>),
-}
-
-impl<'b> SlackWarning<'b> {
-    fn from_wire(s: JsonStr<'b>) -> Self {
-        if s == "missing_charset" {
-            Self::MissingCharset
-        } else if s == "superfluous_charset" {
-            Self::SuperfluousCharset
-        } else {
-            Self::Other(s)
-        }
-    }
-
-    /// The warning as sent (raw text for [`Other`](Self::Other)).
-    pub const fn as_str(&self) -> &'b str {
-        match self {
-            Self::MissingCharset => "missing_charset",
-            Self::SuperfluousCharset => "superfluous_charset",
-            Self::Other(s) => s.raw(),
-        }
+codes! {
+    /// One Slack warning.
+    SlackWarning(Other: JsonStr<'b>, |s| s.raw()) {
+        /// `missing_charset`.
+        MissingCharset = "missing_charset",
+        /// `superfluous_charset`.
+        SuperfluousCharset = "superfluous_charset",
     }
 }
 
@@ -260,7 +234,7 @@ impl<'b> Warnings<'b> {
     /// The warnings, in order.
     pub fn iter(&self) -> WarningsIter<'b> {
         WarningsIter {
-            csv: self.csv.map_or(Scopes::EMPTY, |s| s.scopes()),
+            csv: Scopes::of(self.csv),
             list: self.list.map(|a| a.elements()),
         }
     }
@@ -311,13 +285,25 @@ impl<'b> Iterator for WarningsIter<'b> {
     }
 }
 
-fields! {
+/// Declares the known members of a Slack answer: the envelope's (read by
+/// [`Envelope::member`]), then the version's own.
+macro_rules! answer_fields {
+    ($name:ident { $($variant:ident = $wire:literal,)* }) => {
+        fields! {
+            $name {
+                Ok = "ok",
+                Error = "error",
+                ErrorDescription = "error_description",
+                Warning = "warning",
+                ResponseMetadata = "response_metadata",
+                $($variant = $wire,)*
+            }
+        }
+    };
+}
+
+answer_fields! {
     V2Field {
-        Ok = "ok",
-        Error = "error",
-        ErrorDescription = "error_description",
-        Warning = "warning",
-        ResponseMetadata = "response_metadata",
         AccessToken = "access_token",
         TokenType = "token_type",
         Scope = "scope",
@@ -422,6 +408,39 @@ impl<'b> Envelope<'b> {
     }
 }
 
+/// Reads a Slack answer: the envelope's members into an [`Envelope`], every other
+/// known member with `each`. The error if the envelope says the answer is one
+/// (`require_ok`: see [`Envelope::error`]), otherwise its warnings and the whole
+/// object.
+fn answer<'b, F: Field>(
+    body: &'b [u8],
+    require_ok: bool,
+    mut each: impl FnMut(F, &mut Reader<'b>) -> Result<(), JsonError>,
+) -> Result<Result<(Warnings<'b>, Object<'b>), SlackError<'b>>, JsonError> {
+    let mut env = Envelope::default();
+    let object = root(body, |f: F, v| {
+        if env.member(f.wire(), v)? {
+            return Ok(());
+        }
+        each(f, v)
+    })?;
+    Ok(match env.error(object, require_ok)? {
+        Some(e) => Err(e),
+        None => Ok((env.warnings, object)),
+    })
+}
+
+/// A nested object read into a default `T` by `each`, or `None` for `null`.
+fn opt_model<'b, T: Default, F: Field>(
+    r: &mut Reader<'b>,
+    field: &'static str,
+    mut each: impl FnMut(&mut T, F, &mut Reader<'b>) -> Result<(), JsonError>,
+) -> Result<Option<T>, JsonError> {
+    let mut t = T::default();
+    let present = opt_object(r, field, |f, v| each(&mut t, f, v))?;
+    Ok(present.then_some(t))
+}
+
 fn response_metadata<'b>(r: &mut Reader<'b>, warnings: &mut Warnings<'b>) -> Result<(), JsonError> {
     opt_object(r, "response_metadata", |f: MetaField, r| {
         match f {
@@ -436,23 +455,24 @@ fn response_metadata<'b>(r: &mut Reader<'b>, warnings: &mut Warnings<'b>) -> Res
 type IdName<'b> = (Option<JsonStr<'b>>, Option<JsonStr<'b>>);
 
 fn id_name<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<IdName<'b>>, JsonError> {
-    let (mut id, mut name) = (None, None);
-    let present = opt_object(r, field, |f: IdNameField, r| {
-        match f {
-            IdNameField::Id => id = opt_str(r, "id")?,
-            IdNameField::Name => name = opt_str(r, "name")?,
-        }
-        Ok(())
-    })?;
-    Ok(present.then_some((id, name)))
+    opt_model(
+        r,
+        field,
+        |(id, name): &mut IdName<'b>, f: IdNameField, v| {
+            match f {
+                IdNameField::Id => *id = opt_str(v, f.wire())?,
+                IdNameField::Name => *name = opt_str(v, f.wire())?,
+            }
+            Ok(())
+        },
+    )
 }
 
 fn authed_user<'b>(
     r: &mut Reader<'b>,
     field: &'static str,
 ) -> Result<Option<AuthedUser<'b>>, JsonError> {
-    let mut u = AuthedUser::default();
-    let present = opt_object(r, field, |f: UserField, v| {
+    opt_model(r, field, |u: &mut AuthedUser<'b>, f: UserField, v| {
         let name = f.wire();
         match f {
             UserField::Id => u.id = opt_str(v, name)?,
@@ -463,31 +483,31 @@ fn authed_user<'b>(
             UserField::ExpiresIn => u.expires_in = opt_u64(v, name)?,
         }
         Ok(())
-    })?;
-    Ok(present.then_some(u))
+    })
 }
 
 fn incoming_webhook<'b>(
     r: &mut Reader<'b>,
     field: &'static str,
 ) -> Result<Option<IncomingWebhook<'b>>, JsonError> {
-    let mut w = IncomingWebhook::default();
-    let present = opt_object(r, field, |f: WebhookField, v| {
-        let name = f.wire();
-        match f {
-            WebhookField::Channel => w.channel = opt_str(v, name)?,
-            WebhookField::ChannelId => w.channel_id = opt_str(v, name)?,
-            WebhookField::ConfigurationUrl => w.configuration_url = opt_str(v, name)?,
-            WebhookField::Url => w.url = opt_str(v, name)?.map(WebhookUrl::new),
-        }
-        Ok(())
-    })?;
-    Ok(present.then_some(w))
+    opt_model(
+        r,
+        field,
+        |w: &mut IncomingWebhook<'b>, f: WebhookField, v| {
+            let name = f.wire();
+            match f {
+                WebhookField::Channel => w.channel = opt_str(v, name)?,
+                WebhookField::ChannelId => w.channel_id = opt_str(v, name)?,
+                WebhookField::ConfigurationUrl => w.configuration_url = opt_str(v, name)?,
+                WebhookField::Url => w.url = opt_str(v, name)?.map(WebhookUrl::new),
+            }
+            Ok(())
+        },
+    )
 }
 
 fn bot<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<Bot<'b>>, JsonError> {
-    let mut b = Bot::default();
-    let present = opt_object(r, field, |f: BotField, v| {
+    opt_model(r, field, |b: &mut Bot<'b>, f: BotField, v| {
         let name = f.wire();
         match f {
             BotField::BotUserId => b.bot_user_id = opt_str(v, name)?,
@@ -496,8 +516,7 @@ fn bot<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<Bot<'b>>, J
             }
         }
         Ok(())
-    })?;
-    Ok(present.then_some(b))
+    })
 }
 
 /// Parses an `oauth.v2.access` body (code exchange or token rotation).
@@ -506,19 +525,15 @@ fn bot<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<Bot<'b>>, J
 /// makes it an error and its absence is [`JsonError::MissingField`] `"ok"`. Every
 /// known member is type-checked whichever way the answer goes.
 pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
-    let mut env = Envelope::default();
     let mut t = SlackV2Token::default();
-    let object = root(body, |f: V2Field, v| {
+    let said = answer(body, true, |f: V2Field, v| {
         let name = f.wire();
-        if env.member(name, v)? {
-            return Ok(());
-        }
         match f {
             V2Field::Ok
             | V2Field::Error
             | V2Field::ErrorDescription
             | V2Field::Warning
-            | V2Field::ResponseMetadata => {} // the envelope's, read above
+            | V2Field::ResponseMetadata => {} // the envelope's, read by `answer`
             V2Field::AccessToken => t.access_token = opt_str(v, name)?.map(AccessToken::new),
             V2Field::TokenType => t.token_type = opt_str(v, name)?,
             V2Field::Scope => t.scope = opt_str(v, name)?,
@@ -540,10 +555,11 @@ pub fn parse_v2(body: &[u8]) -> Result<SlackV2<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(e) = env.error(object, true)? {
-        return Ok(SlackV2::Error(e));
-    }
-    t.warnings = env.warnings;
+    let (warnings, object) = match said {
+        Ok(success) => success,
+        Err(e) => return Ok(SlackV2::Error(e)),
+    };
+    t.warnings = warnings;
     t.object = object;
     Ok(SlackV2::Token(t))
 }
@@ -593,17 +609,12 @@ pub struct SlackV1Token<'b> {
 impl<'b> SlackV1Token<'b> {
     /// The granted scopes (empty when `scope` is absent).
     pub fn scopes(&self) -> Scopes<'b> {
-        self.scope.map_or(Scopes::EMPTY, |s| s.scopes())
+        Scopes::of(self.scope)
     }
 }
 
-fields! {
+answer_fields! {
     V1Field {
-        Ok = "ok",
-        Error = "error",
-        ErrorDescription = "error_description",
-        Warning = "warning",
-        ResponseMetadata = "response_metadata",
         AccessToken = "access_token",
         Scope = "scope",
         UserId = "user_id",
@@ -623,7 +634,6 @@ fields! {
 /// answer is a success unless it has an `error`. A success without `access_token`
 /// is [`JsonError::MissingField`].
 pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
-    let mut env = Envelope::default();
     let mut access_token = None;
     let mut t = SlackV1Token {
         access_token: AccessToken::new(JsonStr::EMPTY),
@@ -639,17 +649,14 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         warnings: Warnings::default(),
         object: Object::default(),
     };
-    let object = root(body, |f: V1Field, v| {
+    let said = answer(body, false, |f: V1Field, v| {
         let name = f.wire();
-        if env.member(name, v)? {
-            return Ok(());
-        }
         match f {
             V1Field::Ok
             | V1Field::Error
             | V1Field::ErrorDescription
             | V1Field::Warning
-            | V1Field::ResponseMetadata => {} // the envelope's, read above
+            | V1Field::ResponseMetadata => {} // the envelope's, read by `answer`
             V1Field::AccessToken => access_token = opt_str(v, name)?.map(AccessToken::new),
             V1Field::Scope => t.scope = opt_str(v, name)?,
             V1Field::UserId => t.user_id = opt_str(v, name)?,
@@ -665,13 +672,14 @@ pub fn parse_v1(body: &[u8]) -> Result<SlackV1<'_>, JsonError> {
         }
         Ok(())
     })?;
-    if let Some(e) = env.error(object, false)? {
-        return Ok(SlackV1::Error(e));
-    }
+    let (warnings, object) = match said {
+        Ok(success) => success,
+        Err(e) => return Ok(SlackV1::Error(e)),
+    };
     t.access_token = access_token.ok_or(JsonError::MissingField {
         field: "access_token",
     })?;
-    t.warnings = env.warnings;
+    t.warnings = warnings;
     t.object = object;
     Ok(SlackV1::Token(t))
 }

@@ -324,8 +324,13 @@ pub struct Scopes<'b> {
 }
 
 impl<'b> Scopes<'b> {
-    /// No pieces at all.
-    pub(crate) const EMPTY: Scopes<'static> = Scopes { rest: "" };
+    /// The pieces of an optional list; none when it is absent. Every token model's
+    /// `scopes()` (and Slack's comma-separated `warning`) reads its list through this.
+    pub(crate) fn of(list: Option<JsonStr<'b>>) -> Self {
+        Self {
+            rest: list.map_or("", |s| s.raw),
+        }
+    }
 
     /// Whether the scope list is a (possibly empty) set containing `scope`.
     pub fn contains(&self, scope: &str) -> bool {
