@@ -1,7 +1,7 @@
 //! The `codes!` macro: a public error-code enum whose known codes are a table and
 //! whose unknown ones are kept verbatim, shared by the token endpoint's JSON error
-//! bodies ([`json`](crate::json)) and the authorization redirect's `error`
-//! parameter ([`callback`](crate::callback)).
+//! bodies and Slack's warnings ([`json`](crate::json)) and the authorization
+//! redirect's `error` parameter ([`callback`](crate::callback)).
 
 use crate::json::JsonStr;
 

@@ -197,6 +197,18 @@ fn content_length(value: &[u8]) -> Result<usize, ResponseError> {
 mod tests {
     use super::*;
     use crate::http::response::test_support::{read, res};
+
+    /// `HTTP/1.1 200 OK` with the one header `name: value` and no body, and its length.
+    fn one_header(name: &[u8], value: &[u8]) -> ([u8; 128], usize) {
+        let mut wire = [0u8; 128];
+        let mut n = 0;
+        for part in [&b"HTTP/1.1 200 OK\r\n"[..], name, b": ", value, b"\r\n\r\n"] {
+            wire[n..n + part.len()].copy_from_slice(part);
+            n += part.len();
+        }
+        (wire, n)
+    }
+
     #[test]
     fn head_errors() {
         use HeadErrorKind as K;
@@ -237,13 +249,8 @@ mod tests {
             b"1,",
             b"99999999999999999999999",
         ] {
-            let mut wire = [0u8; 128];
-            let head = b"HTTP/1.1 200 OK\r\nContent-Length: ";
-            wire[..head.len()].copy_from_slice(head);
-            wire[head.len()..head.len() + bad.len()].copy_from_slice(bad);
-            let n = head.len() + bad.len();
-            wire[n..n + 4].copy_from_slice(b"\r\n\r\n");
-            res!(&wire[..n + 4], err E::InvalidContentLength);
+            let (wire, n) = one_header(b"Content-Length", bad);
+            res!(&wire[..n], err E::InvalidContentLength);
         }
         res!(
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -259,13 +266,8 @@ mod tests {
             b"identity",
             b"chunked, chunked",
         ] {
-            let mut wire = [0u8; 128];
-            let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: ";
-            wire[..head.len()].copy_from_slice(head);
-            wire[head.len()..head.len() + te.len()].copy_from_slice(te);
-            let n = head.len() + te.len();
-            wire[n..n + 4].copy_from_slice(b"\r\n\r\n");
-            res!(&wire[..n + 4], err E::UnsupportedTransferCoding);
+            let (wire, n) = one_header(b"Transfer-Encoding", te);
+            res!(&wire[..n], err E::UnsupportedTransferCoding);
         }
     }
 }
