@@ -455,17 +455,13 @@ fn response_metadata<'b>(r: &mut Reader<'b>, warnings: &mut Warnings<'b>) -> Res
 type IdName<'b> = (Option<JsonStr<'b>>, Option<JsonStr<'b>>);
 
 fn id_name<'b>(r: &mut Reader<'b>, field: &'static str) -> Result<Option<IdName<'b>>, JsonError> {
-    opt_model(
-        r,
-        field,
-        |(id, name): &mut IdName<'b>, f: IdNameField, v| {
-            match f {
-                IdNameField::Id => *id = opt_str(v, f.wire())?,
-                IdNameField::Name => *name = opt_str(v, f.wire())?,
-            }
-            Ok(())
-        },
-    )
+    opt_model(r, field, |(id, name), f: IdNameField, v| {
+        match f {
+            IdNameField::Id => *id = opt_str(v, f.wire())?,
+            IdNameField::Name => *name = opt_str(v, f.wire())?,
+        }
+        Ok(())
+    })
 }
 
 fn authed_user<'b>(
