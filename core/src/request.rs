@@ -390,8 +390,7 @@ impl<'a> TokenRequest<'a> {
             }
             ClientAuth::Public { .. } => {}
         }
-        let params = self.grant.params();
-        for (name, value, check) in params.into_iter().flatten() {
+        for (name, value, check) in self.grant.params().into_iter().flatten() {
             match check {
                 Check::Required => required(name, value)?,
                 Check::Optional => optional(name, Some(value))?,
@@ -399,11 +398,13 @@ impl<'a> TokenRequest<'a> {
             }
         }
         // The verifier after the others, so that their errors come first.
-        for (_, value, check) in params.into_iter().flatten() {
-            if let Check::Verifier = check {
-                crate::pkce::validate_verifier(value)
-                    .map_err(|_| EncodeError::InvalidCodeVerifier)?;
-            }
+        if let Grant::AuthorizationCode {
+            code_verifier: Some(v),
+            ..
+        } = self.grant
+        {
+            crate::pkce::validate_verifier(v.expose())
+                .map_err(|_| EncodeError::InvalidCodeVerifier)?;
         }
         if self.continuous_refresh
             && !(self.provider.kind == ProviderKind::Pinterest
