@@ -14,9 +14,7 @@ use picoauth::json::pinterest::{self, Pinterest};
 use picoauth::token_set::{Slot, TokenSet};
 use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 
-#[path = "support/cut_flash.rs"]
-mod cut_flash;
-use cut_flash::{CutFlash, PAGE, WORD};
+use picoauth_test_support::flash::{CutFlash, PAGE, WORD};
 use picoauth_test_support::ready::block_on;
 
 const PAGES: usize = 4;

@@ -21,9 +21,7 @@ use picoauth_embassy::provision::{
 use sequential_storage::cache::Cache;
 use sequential_storage::map::{MapConfig, MapStorage};
 
-#[path = "support/cut_flash.rs"]
-mod cut_flash;
-use cut_flash::{CutFlash, PowerOff, PAGE};
+use picoauth_test_support::flash::{CutFlash, PowerOff, PAGE, WORD};
 use picoauth_test_support::ready::block_on;
 
 /// The map's pages, then the provisioning region's.
@@ -68,7 +66,7 @@ impl ReadNorFlash for Part {
 }
 
 impl NorFlash for Part {
-    const WRITE_SIZE: usize = cut_flash::WORD;
+    const WRITE_SIZE: usize = WORD;
     const ERASE_SIZE: usize = PAGE;
 
     async fn erase(&mut self, from: u32, to: u32) -> Result<(), PowerOff> {

@@ -17,9 +17,7 @@ use picoauth_embassy::persist::TokenStore;
 use picoauth_embassy::provision::{load_client, provision, Provisioned};
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 
-#[path = "support/cut_flash.rs"]
-mod cut_flash;
-use cut_flash::{CutFlash, PAGE};
+use picoauth_test_support::flash::{CutFlash, PAGE};
 use picoauth_test_support::ready::block_on;
 
 /// The firmware example's capacities.

@@ -12,6 +12,12 @@
 //!   executor loop that collects a client task's report lines.
 //!
 //! - `cli` (feature `cli`): the `picoauth` command run in process.
+//! - `flash` (feature `flash`): a NOR-flash double that loses power after a budget of
+//!   operations (picoauth-embassy's power-loss and provisioning tests);
+//! - `postgres` (feature `postgres`): a private PostgreSQL cluster in a temporary
+//!   directory, removed on every path;
+//! - `lifecycle` (feature `lifecycle`): installations seeded from the built-in provider,
+//!   provider settings and managers for the token-lifecycle tests.
 //! - [`ready`]: `block_on` for futures whose I/O is always ready.
 //!
 //! Not published: it exists for this repository's own tests.
@@ -19,9 +25,15 @@
 pub mod alloc;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "flash")]
+pub mod flash;
+#[cfg(feature = "lifecycle")]
+pub mod lifecycle;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod node;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod ready;
 pub mod replay;
 pub mod sources;

@@ -13,10 +13,8 @@ use std::time::Instant;
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{ManagerConfig, PostgresStore, SqliteStore, TokenManager, TokenStore};
 
-#[path = "../tests/support/postgres.rs"]
-mod pg;
-#[path = "../tests/support/lifecycle.rs"]
-mod support;
+use picoauth_test_support::lifecycle;
+use picoauth_test_support::postgres::Cluster;
 
 fn config() -> ManagerConfig {
     ManagerConfig {
@@ -32,8 +30,8 @@ fn config() -> ManagerConfig {
 }
 
 async fn fresh<S: TokenStore + Clone>(name: &str, store: S, p: &LocalProvider) {
-    let key = support::seed(&store, p, lp::ProviderKind::Slack, "fresh").await;
-    let m = support::manager(store, &p.ca_cert_pem(), &p.base_url(), config(), false);
+    let key = lifecycle::seed(&store, p, lp::ProviderKind::Slack, "fresh").await;
+    let m = lifecycle::manager(store, &p.ca_cert_pem(), &p.base_url(), config(), false);
     m.access_token(&key).await.unwrap();
     let trips = m.store().round_trips();
     let n = 1_000_000u32;
@@ -55,11 +53,11 @@ async fn burst<S: TokenStore + Clone>(name: &str, store: S, p: &LocalProvider, n
     let t = Instant::now();
     let mut keys = Vec::with_capacity(n);
     for i in 0..n {
-        keys.push(support::seed(&store, p, lp::ProviderKind::Slack, &format!("b{i}")).await);
+        keys.push(lifecycle::seed(&store, p, lp::ProviderKind::Slack, &format!("b{i}")).await);
     }
     let seeded = t.elapsed();
     let m: TokenManager<S> =
-        support::manager(store, &p.ca_cert_pem(), &p.base_url(), config(), false);
+        lifecycle::manager(store, &p.ca_cert_pem(), &p.base_url(), config(), false);
     let trips = m.store().round_trips();
     let t = Instant::now();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
@@ -118,7 +116,7 @@ fn main() {
         let sqlite = SqliteStore::open(dir.path().join("burst.db")).unwrap();
         burst("sqlite", sqlite, &p, n).await;
     });
-    let cluster = pg::Cluster::start();
+    let cluster = Cluster::start();
     rt.block_on(async {
         let store = PostgresStore::connect(&cluster.conninfo(), 8)
             .await

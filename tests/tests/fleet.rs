@@ -1,6 +1,6 @@
 //! Fleets: 4 OS processes × 16 tasks call `access_token` for 200 installations whose
 //! access tokens live 2 s, for 30 s, on one SQLite file and on a real PostgreSQL
-//! server (a private cluster, see `support/postgres.rs`), against the built-in provider
+//! server (a private cluster, see `picoauth_test_support::postgres`), against the built-in provider
 //! with strict single-use refresh tokens (Slack rotation and Pinterest continuous
 //! refresh). Checked: every token returned is live at the provider when returned
 //! (its introspection endpoint says so), every refresh the provider answered was
@@ -25,10 +25,8 @@ use picoauth_std::tokens::{
 };
 use serde::{Deserialize, Serialize};
 
-#[path = "support/postgres.rs"]
-mod pg;
-#[path = "support/lifecycle.rs"]
-mod support;
+use picoauth_test_support::lifecycle;
+use picoauth_test_support::postgres::Cluster;
 
 const PROCESSES: usize = 4;
 const TASKS: usize = 16;
@@ -212,7 +210,7 @@ fn fleet<S: TokenStore>(p: &Parent, rt: &tokio::runtime::Runtime, store: &S, sec
             } else {
                 lp::ProviderKind::Pinterest
             };
-            support::seed(store, &p.lp, kind, &label(n)).await;
+            lifecycle::seed(store, &p.lp, kind, &label(n)).await;
         }
     });
     let start = Instant::now();
@@ -460,7 +458,7 @@ fn fleet_on_sqlite() {
 
 #[test]
 fn fleet_on_postgres() {
-    let cluster = pg::Cluster::start();
+    let cluster = Cluster::start();
     run_fleet(Spec::Postgres(cluster.conninfo()));
 }
 
@@ -502,14 +500,14 @@ async fn child<S: TokenStore + Clone>(store: S, mode: &str, events: &Events) -> 
     } else {
         kill_config()
     };
-    let m = support::manager(store, &ca, &base, cfg, true);
+    let m = lifecycle::manager(store, &ca, &base, cfg, true);
     let start = Instant::now();
     let mut report = Report::default();
     let check = |t: &str| {
-        let c = support::client(&ca, Duration::from_secs(5));
+        let c = lifecycle::client(&ca, Duration::from_secs(5));
         let base = base.clone();
         let t = t.to_owned();
-        async move { support::live_at_provider(&c, &base, &t).await }
+        async move { lifecycle::live_at_provider(&c, &base, &t).await }
     };
     match mode {
         "run" => {
@@ -521,7 +519,7 @@ async fn child<S: TokenStore + Clone>(store: S, mode: &str, events: &Events) -> 
                     let base = base.clone();
                     let ca = ca.clone();
                     tokio::spawn(async move {
-                        let client = support::client(&ca, Duration::from_secs(5));
+                        let client = lifecycle::client(&ca, Duration::from_secs(5));
                         let mut r = Report::default();
                         let mut x = u64::from(std::process::id()) * 7919 + task as u64 + 1;
                         while Instant::now() < deadline {
@@ -535,7 +533,8 @@ async fn child<S: TokenStore + Clone>(store: S, mode: &str, events: &Events) -> 
                                 Ok(t) => {
                                     r.calls += 1;
                                     r.handed.push((t.expose().to_owned(), handed));
-                                    if !support::live_at_provider(&client, &base, t.expose()).await
+                                    if !lifecycle::live_at_provider(&client, &base, t.expose())
+                                        .await
                                     {
                                         if now_ms() - handed < 1000 {
                                             r.dead += 1;

@@ -14,9 +14,7 @@ use picoauth_std::tokens::{
     TokenStore,
 };
 
-#[path = "support/lifecycle.rs"]
-mod support;
-use support::{fast_config, manager, seed};
+use picoauth_test_support::lifecycle::{self, fast_config, manager, seed};
 
 struct Env {
     lp: LocalProvider,
@@ -151,7 +149,7 @@ async fn slack_rotation_with_bot_and_user_stores_both() {
     let e = env(Some(Duration::from_secs(1)));
     let body =
         e.lp.issue_slack_installation_with_user(lp::SLACK_ROTATING_CLIENT_ID, "both");
-    let (i, exp) = support::installation(&body, "both", picoauth_std::tokens::now_ms());
+    let (i, exp) = lifecycle::installation(&body, "both", picoauth_std::tokens::now_ms());
     e.store.put(&i, exp).await.unwrap();
     assert!(i.tokens.credential(Slot::User).is_none());
     let m = manager(
@@ -198,7 +196,7 @@ async fn invalid_refresh_token_marks_the_installation_and_stops() {
         lp::SLACK_ROTATING_CLIENT_ID,
         lp::SLACK_ROTATING_CLIENT_SECRET.into(),
     );
-    let c = support::client(&e.lp.ca_cert_pem(), Duration::from_secs(5));
+    let c = lifecycle::client(&e.lp.ca_cert_pem(), Duration::from_secs(5));
     let req = picoauth::request::TokenRequest::new(
         &p,
         auth,
@@ -246,7 +244,7 @@ async fn invalid_refresh_token_marks_the_installation_and_stops() {
 async fn rate_limited_refresh_waits_for_retry_after() {
     let e = env(Some(Duration::from_secs(1)));
     let key = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "limited").await;
-    let mut settings = support::settings(&e.lp.base_url(), false);
+    let mut settings = lifecycle::settings(&e.lp.base_url(), false);
     settings[0].client_id = lp::RATELIMITED.into();
     let config = ManagerConfig {
         max_wait: Duration::from_millis(100),
@@ -254,7 +252,7 @@ async fn rate_limited_refresh_waits_for_retry_after() {
     };
     let m = picoauth_std::tokens::TokenManager::new(
         e.store.clone(),
-        support::client(&e.lp.ca_cert_pem(), Duration::from_secs(2)),
+        lifecycle::client(&e.lp.ca_cert_pem(), Duration::from_secs(2)),
         settings,
         config,
     );

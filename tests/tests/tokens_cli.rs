@@ -8,8 +8,7 @@ use picoauth_std::tokens::{InstallationKey, SqliteStore, Status, TokenStore};
 use picoauth_test_support::cli::run;
 use serde_json::Value;
 
-#[path = "support/lifecycle.rs"]
-mod support;
+use picoauth_test_support::lifecycle;
 
 #[test]
 fn list_show_refresh_watch() {
@@ -25,7 +24,7 @@ fn list_show_refresh_watch() {
         .build()
         .unwrap();
     let store = SqliteStore::open(&db).unwrap();
-    let key = rt.block_on(support::seed(&store, &p, lp::ProviderKind::Slack, "cli"));
+    let key = rt.block_on(lifecycle::seed(&store, &p, lp::ProviderKind::Slack, "cli"));
     let stored = rt.block_on(store.get(&key)).unwrap().unwrap();
     let refresh = stored
         .installation

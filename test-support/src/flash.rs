@@ -2,20 +2,18 @@
 //! page to 0xFF, power is cut after a budget of word writes and page erases (the
 //! operation during the cut lost, landed, or torn), wear and reads are counted.
 
-#![allow(dead_code)]
-
 use embedded_storage_async::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 
 /// The write granularity (STM32F4 programs up to 4 bytes at a time).
-pub(crate) const WORD: usize = 4;
+pub const WORD: usize = 4;
 /// The erase granularity.
-pub(crate) const PAGE: usize = 1024;
+pub const PAGE: usize = 1024;
 
 /// The flash double's only error: the power is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PowerOff;
+pub struct PowerOff;
 
 impl NorFlashError for PowerOff {
     fn kind(&self) -> NorFlashErrorKind {
@@ -25,26 +23,34 @@ impl NorFlashError for PowerOff {
 
 /// NOR flash in RAM (writes only clear bits, erases set a whole page to 0xFF) that
 /// loses power after `budget` word writes and page erases, and counts wear.
-pub(crate) struct CutFlash {
-    pub(crate) mem: Vec<u8>,
-    pub(crate) budget: Option<usize>,
+pub struct CutFlash {
+    /// The flash contents.
+    pub mem: Vec<u8>,
+    /// Word writes and page erases left before the power is cut (`None`: never).
+    pub budget: Option<usize>,
     /// Whether the operation during which power is cut still lands (the cell was
     /// programmed, the driver never reported success) or not.
-    pub(crate) lands: bool,
+    pub lands: bool,
     /// Whether the operation during which power is cut is torn: an erase resets only
     /// the first half of the page, a word write programs only its first half.
-    pub(crate) torn: bool,
-    pub(crate) off: bool,
-    pub(crate) words_written: usize,
-    pub(crate) erases: usize,
-    pub(crate) double_writes: usize,
-    /// Read calls and bytes read.
-    pub(crate) reads: usize,
-    pub(crate) bytes_read: usize,
+    pub torn: bool,
+    /// The power is off: every later operation fails.
+    pub off: bool,
+    /// Word writes done.
+    pub words_written: usize,
+    /// Page erases done.
+    pub erases: usize,
+    /// Writes to a word that was not fully erased (not all 0xFF) when written.
+    pub double_writes: usize,
+    /// Read calls.
+    pub reads: usize,
+    /// Bytes read.
+    pub bytes_read: usize,
 }
 
 impl CutFlash {
-    pub(crate) fn new(mem: Vec<u8>, budget: Option<usize>) -> Self {
+    /// Flash holding `mem`, its power cut after `budget` operations.
+    pub fn new(mem: Vec<u8>, budget: Option<usize>) -> Self {
         Self {
             mem,
             budget,

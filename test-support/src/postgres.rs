@@ -7,12 +7,11 @@
 //! `/usr/lib/postgresql/<version>/bin`, then `PATH`. A missing binary is a clear
 //! panic: CI installs Debian's `postgresql` package.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) struct Cluster {
+/// A running private cluster; stopped and deleted when dropped.
+pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     as_postgres: bool,
@@ -65,7 +64,7 @@ fn is_root() -> bool {
 impl Cluster {
     /// Creates and starts a cluster; panics with a clear message when PostgreSQL is
     /// not installed.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let bin = find_bin().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new()
             .prefix("picoauth-pg-")
@@ -153,14 +152,15 @@ impl Cluster {
     }
 
     /// The connection string (Unix socket in the cluster's directory).
-    pub(crate) fn conninfo(&self) -> String {
+    pub fn conninfo(&self) -> String {
         format!(
             "host={} port=5432 user=postgres dbname=postgres",
             self.dir.path().display()
         )
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The cluster's temporary directory (data and socket).
+    pub fn path(&self) -> &Path {
         self.dir.path()
     }
 }

@@ -1,8 +1,6 @@
 //! Shared by the token-lifecycle tests: seeding installations from the built-in
 //! provider, and building managers.
 
-#![allow(dead_code)]
-
 use core::time::Duration;
 
 use picoauth::exchange::{Outcome, Token};
@@ -18,7 +16,7 @@ use picoauth_std::Secret;
 
 /// The provider's answer body as an installation keyed `label`, with the precise
 /// expiry of its access token (issued at or after `issued_ms`).
-pub(crate) fn installation(body: &str, label: &str, issued_ms: i64) -> (Installation, Option<i64>) {
+pub fn installation(body: &str, label: &str, issued_ms: i64) -> (Installation, Option<i64>) {
     let now_s = u64::try_from(issued_ms / 1000).unwrap();
     let token = match slack::parse_v2(body.as_bytes()) {
         Ok(slack::SlackV2::Token(t)) if t.app_id.is_some() => Token::SlackV2(t),
@@ -44,7 +42,7 @@ pub(crate) fn installation(body: &str, label: &str, issued_ms: i64) -> (Installa
 }
 
 /// Creates installation `label` at the provider and puts it in `store`.
-pub(crate) async fn seed<S: TokenStore>(
+pub async fn seed<S: TokenStore>(
     store: &S,
     p: &LocalProvider,
     kind: lp::ProviderKind,
@@ -62,7 +60,7 @@ pub(crate) async fn seed<S: TokenStore>(
 }
 
 /// Settings for the provider's Slack (rotating) and Pinterest clients.
-pub(crate) fn settings(base: &str, continuous: bool) -> Vec<ProviderSettings> {
+pub fn settings(base: &str, continuous: bool) -> Vec<ProviderSettings> {
     vec![
         ProviderSettings {
             kind: ProviderKind::SlackV2,
@@ -84,7 +82,7 @@ pub(crate) fn settings(base: &str, continuous: bool) -> Vec<ProviderSettings> {
 }
 
 /// An async client trusting the provider's CA (PEM).
-pub(crate) fn client(ca_pem: &str, timeout: Duration) -> Client {
+pub fn client(ca_pem: &str, timeout: Duration) -> Client {
     picoauth_std::Client::builder()
         .only_ca_pem(ca_pem.as_bytes())
         .unwrap()
@@ -94,7 +92,7 @@ pub(crate) fn client(ca_pem: &str, timeout: Duration) -> Client {
 }
 
 /// A manager for tests.
-pub(crate) fn manager<S: TokenStore>(
+pub fn manager<S: TokenStore>(
     store: S,
     ca_pem: &str,
     base: &str,
@@ -110,7 +108,7 @@ pub(crate) fn manager<S: TokenStore>(
 }
 
 /// Timing for 2-second tokens.
-pub(crate) fn fast_config() -> ManagerConfig {
+pub fn fast_config() -> ManagerConfig {
     ManagerConfig {
         leeway: Duration::from_millis(400),
         jitter: Duration::from_millis(200),
@@ -125,7 +123,7 @@ pub(crate) fn fast_config() -> ManagerConfig {
 
 /// Asks the provider's introspection endpoint (`POST /api/auth.test`, Slack's shape,
 /// the token in the body as Slack's Web API accepts it) whether `token` is live.
-pub(crate) async fn live_at_provider(client: &Client, base: &str, token: &str) -> bool {
+pub async fn live_at_provider(client: &Client, base: &str, token: &str) -> bool {
     let url = format!("{base}/api/auth.test");
     let p = picoauth::provider::SLACK_V2
         .with_endpoint(picoauth::provider::Endpoint::parse(&url).unwrap());
