@@ -15,6 +15,8 @@ mod postgres;
 mod refusal;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod row;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;

@@ -10,33 +10,19 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use std::sync::Arc;
 
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::installation::{Installation, InstallationKey};
 use super::row::{self, Row};
-use super::store::{
-    now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore, SCHEMA_VERSION,
+use super::schema::{self, Types, COLUMNS};
+use super::store::{backend, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+
+/// PostgreSQL's names for the column types.
+const TYPES: Types = Types {
+    bytes: "BYTEA",
+    integer: "BIGINT",
 };
-
-const MIGRATIONS: &[&str] = &["CREATE TABLE picoauth_installations (
-        key TEXT PRIMARY KEY NOT NULL,
-        provider TEXT NOT NULL,
-        info TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT,
-        tokens BYTEA NOT NULL,
-        generation BIGINT NOT NULL,
-        expires_ms BIGINT,
-        due_ms BIGINT,
-        retry_at_ms BIGINT,
-        lease_owner TEXT,
-        lease_until_ms BIGINT,
-        updated_ms BIGINT NOT NULL
-    );
-    CREATE INDEX picoauth_installations_due ON picoauth_installations (status, due_ms);"];
-
-const COLUMNS: &str =
-    "key, provider, info, status, reason, tokens, generation, expires_ms, retry_at_ms";
 /// The database's clock in Unix ms.
 const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /// The advisory lock key migrations hold ("picoauth" in ASCII).
@@ -70,10 +56,6 @@ impl core::fmt::Debug for PostgresStore {
     }
 }
 
-fn backend(e: impl core::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(e))
-}
-
 async fn connect(config: &str) -> Result<Client, StoreError> {
     let (client, connection) = tokio_postgres::connect(config, NoTls)
         .await
@@ -102,16 +84,8 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .await
         .map_err(backend)?
         .get(0);
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew(current));
-    }
-    for (n, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(current).unwrap_or(0))
-    {
-        tx.batch_execute(sql).await.map_err(backend)?;
-        let v = i64::try_from(n + 1).unwrap_or(i64::MAX);
+    for (v, sql) in schema::pending(current, TYPES)? {
+        tx.batch_execute(&sql).await.map_err(backend)?;
         tx.execute("DELETE FROM picoauth_schema", &[])
             .await
             .map_err(backend)?;
@@ -229,26 +203,29 @@ fn read(r: &tokio_postgres::Row) -> Result<Stored, StoreError> {
     )
 }
 
+/// A statement parameter.
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// `before`, then the columns a put and a refresh both write (in both statements'
+/// order), then `after`.
+fn with_contents<'a>(before: &[Param<'a>], row: &'a Row, after: &[Param<'a>]) -> Vec<Param<'a>> {
+    let contents: [Param<'a>; 6] = [
+        &row.info,
+        &row.status,
+        &row.reason,
+        &row.tokens,
+        &row.expires_ms,
+        &row.due_ms,
+    ];
+    [before, &contents, after].concat()
+}
+
 impl TokenStore for PostgresStore {
     async fn put(&self, i: &Installation, expires_ms: Option<i64>) -> Result<(), StoreError> {
         let row = Row::encode(i, expires_ms)?;
         let c = self.conn();
-        c.client
-            .execute(
-                &c.put,
-                &[
-                    &row.key,
-                    &row.provider,
-                    &row.info,
-                    &row.status,
-                    &row.reason,
-                    &row.tokens,
-                    &expires_ms,
-                    &row.due_ms,
-                ],
-            )
-            .await
-            .map_err(backend)?;
+        let params = with_contents(&[&row.key, &row.provider], &row, &[]);
+        c.client.execute(&c.put, &params).await.map_err(backend)?;
         Ok(())
     }
 
@@ -284,10 +261,7 @@ impl TokenStore for PostgresStore {
             .await
             .map_err(backend)?;
         rows.iter()
-            .map(|r| {
-                let k: &str = r.try_get(0).map_err(backend)?;
-                InstallationKey::parse(k).map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
+            .map(|r| row::key(r.try_get(0).map_err(backend)?))
             .collect()
     }
 
@@ -336,22 +310,8 @@ impl TokenStore for PostgresStore {
                 expires_ms,
             } => {
                 let row = Row::encode(&installation, expires_ms)?;
-                c.client
-                    .execute(
-                        &c.refreshed,
-                        &[
-                            &row.info,
-                            &row.status,
-                            &row.reason,
-                            &row.tokens,
-                            &expires_ms,
-                            &row.due_ms,
-                            &k,
-                            &owner,
-                            &generation,
-                        ],
-                    )
-                    .await
+                let params = with_contents(&[], &row, &[&k, &owner, &generation]);
+                c.client.execute(&c.refreshed, &params).await
             }
             Completion::NeedsReauthorization { reason } => {
                 c.client

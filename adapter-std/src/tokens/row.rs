@@ -14,6 +14,8 @@ pub(crate) struct Row {
     pub(crate) status: &'static str,
     pub(crate) reason: Option<String>,
     pub(crate) tokens: Vec<u8>,
+    /// When the access token handed out expires (Unix ms).
+    pub(crate) expires_ms: Option<i64>,
     /// The earliest expiry (Unix ms) of a refreshable credential, for `due`.
     pub(crate) due_ms: Option<i64>,
 }
@@ -46,6 +48,7 @@ impl Row {
             status: i.status.as_str(),
             reason,
             tokens,
+            expires_ms,
             due_ms: due_ms(i, expires_ms),
         })
     }
@@ -53,6 +56,11 @@ impl Row {
 
 fn corrupt(e: impl core::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+/// An installation key as stored.
+pub(crate) fn key(stored: &str) -> Result<InstallationKey, StoreError> {
+    InstallationKey::parse(stored).map_err(corrupt)
 }
 
 /// The provider kind from its stored name.
@@ -81,7 +89,7 @@ pub(crate) fn decode(
     expires_ms: Option<i64>,
     retry_at_ms: Option<i64>,
 ) -> Result<Stored, StoreError> {
-    let key = InstallationKey::parse(key).map_err(corrupt)?;
+    let key = self::key(key)?;
     let info: InstallationInfo = serde_json::from_str(info).map_err(corrupt)?;
     let status = match status {
         "active" => Status::Active,

@@ -13,30 +13,14 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::installation::{Installation, InstallationKey};
 use super::row::{self, Row};
-use super::store::{
-    now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore, SCHEMA_VERSION,
+use super::schema::{self, Types, COLUMNS};
+use super::store::{backend, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+
+/// SQLite's names for the column types.
+const TYPES: Types = Types {
+    bytes: "BLOB",
+    integer: "INTEGER",
 };
-
-/// The migrations, in order; entry `n` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &["CREATE TABLE picoauth_installations (
-        key TEXT PRIMARY KEY NOT NULL,
-        provider TEXT NOT NULL,
-        info TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT,
-        tokens BLOB NOT NULL,
-        generation INTEGER NOT NULL,
-        expires_ms INTEGER,
-        due_ms INTEGER,
-        retry_at_ms INTEGER,
-        lease_owner TEXT,
-        lease_until_ms INTEGER,
-        updated_ms INTEGER NOT NULL
-    );
-    CREATE INDEX picoauth_installations_due ON picoauth_installations (status, due_ms);"];
-
-const COLUMNS: &str =
-    "key, provider, info, status, reason, tokens, generation, expires_ms, retry_at_ms";
 
 /// A token store in one SQLite file.
 #[derive(Clone)]
@@ -52,10 +36,6 @@ impl core::fmt::Debug for SqliteStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
-}
-
-fn backend(e: impl core::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(e))
 }
 
 impl SqliteStore {
@@ -120,17 +100,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         .map_err(backend)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS picoauth_schema (version INTEGER NOT NULL)")
         .map_err(backend)?;
-    let current = version(&tx)?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew(current));
-    }
-    for (n, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(current).unwrap_or(0))
-    {
-        tx.execute_batch(sql).map_err(backend)?;
-        let v = i64::try_from(n + 1).unwrap_or(i64::MAX);
+    for (v, sql) in schema::pending(version(&tx)?, TYPES)? {
+        tx.execute_batch(&sql).map_err(backend)?;
         tx.execute("DELETE FROM picoauth_schema", [])
             .map_err(backend)?;
         tx.execute("INSERT INTO picoauth_schema (version) VALUES (?1)", [v])
@@ -178,7 +149,7 @@ impl TokenStore for SqliteStore {
                     row.status,
                     row.reason,
                     row.tokens,
-                    expires_ms,
+                    row.expires_ms,
                     row.due_ms,
                     now_ms()
                 ],
@@ -233,11 +204,7 @@ impl TokenStore for SqliteStore {
             let keys = stmt
                 .query_map(params![before_ms, now, limit], |r| r.get::<_, String>(0))
                 .map_err(backend)?;
-            keys.map(|k| {
-                InstallationKey::parse(&k.map_err(backend)?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
-            .collect()
+            keys.map(|k| row::key(&k.map_err(backend)?)).collect()
         })
         .await
     }

@@ -108,6 +108,12 @@ impl fmt::Display for StoreError {
 
 impl core::error::Error for StoreError {}
 
+/// A database failure as a [`StoreError`].
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn backend(e: impl core::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
 /// Where installations live. Implemented by the SQLite store (feature `sqlite`) and
 /// the PostgreSQL store (feature `postgres`).
 ///
