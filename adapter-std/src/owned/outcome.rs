@@ -54,6 +54,25 @@ fn opt_string(v: Option<JsonStr<'_>>) -> Option<String> {
 }
 
 impl TokenSet {
+    /// A set of the five members every provider's token answer may carry (RFC 6749
+    /// §5.1), the rest empty.
+    fn of(
+        access_token: Option<JsonStr<'_>>,
+        token_type: Option<JsonStr<'_>>,
+        refresh_token: Option<JsonStr<'_>>,
+        expires_in: Option<u64>,
+        scope: Option<JsonStr<'_>>,
+    ) -> Self {
+        Self {
+            access_token: secret_of(access_token),
+            token_type: string_of(token_type),
+            refresh_token: secret_of(refresh_token),
+            expires_in,
+            scope: string_of(scope),
+            ..Self::default()
+        }
+    }
+
     fn with_expiry(mut self) -> Self {
         let now = now_unix();
         self.expires_at = self.expires_in.map(|e| now.saturating_add(e));
@@ -347,14 +366,13 @@ fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
                     let uf = with_unknown(uf, &t.object, "authed_user", budget);
                     f.object("authed_user", Some(uf));
                     Box::new(
-                        TokenSet {
-                            access_token: secret_of(u.access_token.map(|a| a.expose())),
-                            token_type: string_of(u.token_type),
-                            refresh_token: secret_of(u.refresh_token.map(|a| a.expose())),
-                            expires_in: u.expires_in,
-                            scope: string_of(u.scope),
-                            ..TokenSet::default()
-                        }
+                        TokenSet::of(
+                            u.access_token.map(|a| a.expose()),
+                            u.token_type,
+                            u.refresh_token.map(|a| a.expose()),
+                            u.expires_in,
+                            u.scope,
+                        )
                         .with_expiry(),
                     )
                 });
@@ -368,13 +386,14 @@ fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
                 extensions(&mut f, &t.object, SLACK_MERGED, budget);
                 slack_metadata(&mut f, &t.object, budget);
                 TokenSet {
-                    access_token: secret_of(t.access_token.map(|a| a.expose())),
-                    token_type: string_of(t.token_type),
-                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                    expires_in: t.expires_in,
-                    scope: string_of(t.scope),
                     user,
-                    ..TokenSet::default()
+                    ..TokenSet::of(
+                        t.access_token.map(|a| a.expose()),
+                        t.token_type,
+                        t.refresh_token.map(|a| a.expose()),
+                        t.expires_in,
+                        t.scope,
+                    )
                 }
             }
             Token::SlackV1(t) => {
@@ -400,13 +419,13 @@ fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
                 warnings_field(&mut f, &t.warnings);
                 extensions(&mut f, &t.object, SLACK_MERGED, budget);
                 slack_metadata(&mut f, &t.object, budget);
-                TokenSet {
-                    access_token: secret_of(Some(t.access_token.expose())),
-                    token_type: string_of(t.token_type),
-                    expires_in: t.expires_in,
-                    scope: string_of(t.scope),
-                    ..TokenSet::default()
-                }
+                TokenSet::of(
+                    Some(t.access_token.expose()),
+                    t.token_type,
+                    None,
+                    t.expires_in,
+                    t.scope,
+                )
             }
             Token::Pinterest(t) => {
                 f.secret("access_token", Some(t.access_token.expose()));
@@ -423,13 +442,14 @@ fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
                         .map(|e| now_unix().saturating_add(e))
                 });
                 TokenSet {
-                    access_token: secret_of(Some(t.access_token.expose())),
-                    token_type: string_of(t.token_type),
-                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                    expires_in: t.expires_in,
-                    scope: string_of(t.scope),
                     refresh_token_expires_at: refresh_at,
-                    ..TokenSet::default()
+                    ..TokenSet::of(
+                        Some(t.access_token.expose()),
+                        t.token_type,
+                        t.refresh_token.map(|a| a.expose()),
+                        t.expires_in,
+                        t.scope,
+                    )
                 }
             }
             Token::Rfc6749(t) => {
@@ -459,13 +479,15 @@ fn token_parts(t: &Token<'_>, budget: &mut Budget) -> (TokenSet, Fields) {
                     budget,
                 );
                 TokenSet {
-                    access_token: secret_of(Some(t.access_token.expose())),
                     token_type: Some(token_type),
-                    refresh_token: secret_of(t.refresh_token.map(|a| a.expose())),
-                    expires_in: t.expires_in,
-                    scope: string_of(t.scope),
                     id_token: secret_of(t.id_token.map(|a| a.expose())),
-                    ..TokenSet::default()
+                    ..TokenSet::of(
+                        Some(t.access_token.expose()),
+                        None,
+                        t.refresh_token.map(|a| a.expose()),
+                        t.expires_in,
+                        t.scope,
+                    )
                 }
             }
             _ => TokenSet::default(),
