@@ -46,6 +46,11 @@ fn message_page(status: StatusCode, title: &str, id: &str, message: &str) -> Res
         .into_response()
 }
 
+/// A 503 page: something on the server's side failed; trying again may work.
+fn try_again(id: &str, message: &str) -> Response {
+    message_page(StatusCode::SERVICE_UNAVAILABLE, "Try again", id, message)
+}
+
 fn not_found() -> Response {
     message_page(
         StatusCode::NOT_FOUND,
@@ -87,9 +92,7 @@ pub(crate) async fn install<S: TokenStore>(
     };
     let mut nonce = [0u8; NONCE_LEN];
     if crate::random(&mut nonce).is_err() {
-        return message_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
+        return try_again(
             "no-random",
             "The server could not make a random value. Try again in a moment.",
         );
@@ -263,9 +266,7 @@ async fn finish<S: TokenStore>(
         }
         Err(e) => {
             tracing::warn!(error = %e, "used-state table");
-            return message_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Try again",
+            return try_again(
                 "store-failed",
                 "The server could not record the install. Try again.",
             );
@@ -354,9 +355,7 @@ async fn exchange_and_save<S: TokenStore>(
         });
     if let Err(e) = app.manager.store().put(&installation, expires_ms).await {
         tracing::warn!(error = %e, "saving an installation");
-        return message_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
+        return try_again(
             "store-failed",
             "The installation could not be saved. Install again.",
         );
