@@ -101,56 +101,25 @@ pub fn chunked_response(body: &[u8]) -> Vec<u8> {
 /// The seven fixture classes of the issue.
 pub fn parse_cases() -> Vec<ParseCase> {
     use ProviderKind::*;
-    let c = |name, kind, expect, wire| ParseCase {
-        name,
-        kind,
-        expect,
-        wire,
-    };
-    vec![
-        c(
-            "slack_v2",
-            SlackV2,
-            Expect::Token,
-            plain_response(bodies::SLACK_V2),
-        ),
-        c(
-            "slack_v2_escaped",
-            SlackV2,
-            Expect::Token,
-            plain_response(bodies::SLACK_V2_ESCAPED),
-        ),
-        c(
-            "slack_v1",
-            SlackV1,
-            Expect::Token,
-            plain_response(bodies::SLACK_V1),
-        ),
-        c(
-            "slack_error",
-            SlackV2,
-            Expect::Error,
-            plain_response(bodies::SLACK_ERROR),
-        ),
-        c(
-            "pinterest",
-            Pinterest,
-            Expect::Token,
-            plain_response(bodies::PINTEREST),
-        ),
-        c(
-            "rfc6749",
-            Rfc6749,
-            Expect::Token,
-            plain_response(bodies::RFC6749),
-        ),
-        c(
-            "slack_v2_chunked",
-            SlackV2,
-            Expect::Token,
-            chunked_response(bodies::SLACK_V2),
-        ),
-    ]
+    #[rustfmt::skip]
+    let cases = [
+        ("slack_v2",         SlackV2,   Expect::Token, plain_response(bodies::SLACK_V2)),
+        ("slack_v2_escaped", SlackV2,   Expect::Token, plain_response(bodies::SLACK_V2_ESCAPED)),
+        ("slack_v1",         SlackV1,   Expect::Token, plain_response(bodies::SLACK_V1)),
+        ("slack_error",      SlackV2,   Expect::Error, plain_response(bodies::SLACK_ERROR)),
+        ("pinterest",        Pinterest, Expect::Token, plain_response(bodies::PINTEREST)),
+        ("rfc6749",          Rfc6749,   Expect::Token, plain_response(bodies::RFC6749)),
+        ("slack_v2_chunked", SlackV2,   Expect::Token, chunked_response(bodies::SLACK_V2)),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, kind, expect, wire)| ParseCase {
+            name,
+            kind,
+            expect,
+            wire,
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- core
@@ -317,131 +286,98 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 
 type S<'a> = Option<Str<'a>>;
 
+// The structs below borrow from the body through `Str`: each says so once with
+// `'de: 'a` (what `#[serde(borrow)]` on every field would add).
+
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeTeam<'a> {
-    #[serde(borrow)]
     pub id: S<'a>,
-    #[serde(borrow)]
     pub name: S<'a>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeAuthedUser<'a> {
-    #[serde(borrow)]
     pub id: S<'a>,
-    #[serde(borrow)]
     pub scope: S<'a>,
-    #[serde(borrow)]
     pub access_token: S<'a>,
-    #[serde(borrow)]
     pub token_type: S<'a>,
-    #[serde(borrow)]
     pub refresh_token: S<'a>,
     pub expires_in: Option<u64>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeWebhook<'a> {
-    #[serde(borrow)]
     pub channel: S<'a>,
-    #[serde(borrow)]
     pub channel_id: S<'a>,
-    #[serde(borrow)]
     pub configuration_url: S<'a>,
-    #[serde(borrow)]
     pub url: S<'a>,
 }
 
 /// The fields picoauth's `SlackV2Token` / `SlackError` read.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeSlackV2<'a> {
     pub ok: Option<bool>,
-    #[serde(borrow)]
     pub error: S<'a>,
-    #[serde(borrow)]
     pub access_token: S<'a>,
-    #[serde(borrow)]
     pub token_type: S<'a>,
-    #[serde(borrow)]
     pub scope: S<'a>,
-    #[serde(borrow)]
     pub bot_user_id: S<'a>,
-    #[serde(borrow)]
     pub app_id: S<'a>,
-    #[serde(borrow)]
     pub team: Option<SerdeTeam<'a>>,
-    #[serde(borrow)]
     pub enterprise: Option<SerdeTeam<'a>>,
     pub is_enterprise_install: Option<bool>,
-    #[serde(borrow)]
     pub authed_user: Option<SerdeAuthedUser<'a>>,
-    #[serde(borrow)]
     pub incoming_webhook: Option<SerdeWebhook<'a>>,
-    #[serde(borrow)]
     pub refresh_token: S<'a>,
     pub expires_in: Option<u64>,
-    #[serde(borrow)]
     pub warning: S<'a>,
 }
 
 /// The fields picoauth's `SlackV1Token` reads.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeSlackV1<'a> {
     pub ok: Option<bool>,
-    #[serde(borrow)]
     pub error: S<'a>,
-    #[serde(borrow)]
     pub access_token: S<'a>,
-    #[serde(borrow)]
     pub scope: S<'a>,
-    #[serde(borrow)]
     pub user_id: S<'a>,
-    #[serde(borrow)]
     pub team_id: S<'a>,
-    #[serde(borrow)]
     pub team_name: S<'a>,
-    #[serde(borrow)]
     pub enterprise_id: S<'a>,
-    #[serde(borrow)]
     pub incoming_webhook: Option<SerdeWebhook<'a>>,
-    #[serde(borrow)]
     pub token_type: S<'a>,
     pub expires_in: Option<u64>,
 }
 
 /// The fields picoauth's `PinterestToken` reads (integers as numbers only).
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdePinterest<'a> {
-    #[serde(borrow)]
     pub access_token: S<'a>,
-    #[serde(borrow)]
     pub refresh_token: S<'a>,
-    #[serde(borrow)]
     pub response_type: S<'a>,
-    #[serde(borrow)]
     pub token_type: S<'a>,
     pub expires_in: Option<u64>,
     pub refresh_token_expires_in: Option<u64>,
     pub refresh_token_expires_at: Option<u64>,
-    #[serde(borrow)]
     pub scope: S<'a>,
 }
 
 /// RFC 6749 §5.1 / §5.2 fields.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct SerdeRfc6749<'a> {
-    #[serde(borrow)]
     pub access_token: S<'a>,
-    #[serde(borrow)]
     pub token_type: S<'a>,
     pub expires_in: Option<u64>,
-    #[serde(borrow)]
     pub refresh_token: S<'a>,
-    #[serde(borrow)]
     pub scope: S<'a>,
-    #[serde(borrow)]
     pub id_token: S<'a>,
-    #[serde(borrow)]
     pub error: S<'a>,
 }
 
