@@ -32,7 +32,8 @@
 //! Re-provisioning: an image with a new id replaces the map's token set and client.
 //!
 //! The caller's buffer holds the image and the map's work while this runs and is
-//! wiped (`zeroize`) before [`provision`] returns, on every path.
+//! wiped (`zeroize`) before [`provision`] returns, on every path, and when its future
+//! is dropped part-way.
 
 use core::fmt;
 use core::ops::Range;
@@ -174,25 +175,8 @@ where
     P: NorFlash,
     F: NorFlash,
 {
-    let r = provision_in::<P, F, T, S>(region, range, store, buf).await;
-    buf.zeroize();
-    r
-}
-
-const fn round_up(n: usize, to: usize) -> usize {
-    n.div_ceil(to) * to
-}
-
-async fn provision_in<P, F, const T: usize, const S: usize>(
-    region: &mut P,
-    range: Range<u32>,
-    store: &mut TokenStore<F>,
-    buf: &mut [u8],
-) -> Result<Provisioned, ProvisionError>
-where
-    P: NorFlash,
-    F: NorFlash,
-{
+    let wipe = WipeOnDrop(buf);
+    let buf = &mut *wipe.0;
     let page = P::ERASE_SIZE as u32;
     if range.is_empty()
         || !range.start.is_multiple_of(page)
@@ -256,6 +240,20 @@ where
         .map_err(PersistError::from)?;
     erase(region, range).await?;
     Ok(Provisioned::Moved { id: image.id })
+}
+
+const fn round_up(n: usize, to: usize) -> usize {
+    n.div_ceil(to) * to
+}
+
+/// The caller's buffer, wiped when [`provision`] returns (on every path) and when its
+/// future is dropped part-way.
+struct WipeOnDrop<'b>(&'b mut [u8]);
+
+impl Drop for WipeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
 }
 
 /// An invalid image: erased if the device is provisioned, an error otherwise.

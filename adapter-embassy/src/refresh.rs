@@ -55,6 +55,7 @@ use embedded_storage_async::nor_flash::NorFlash;
 use picoauth::exchange::{Outcome, ProviderError};
 use picoauth::json::rfc6749::Rfc6749ErrorCode;
 use picoauth::json::slack::SlackErrorCode;
+use picoauth::json::JsonStr;
 use picoauth::provider::Provider;
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::token_set::{Credential, SecretText, Slot, TokenSet, TokenSetError};
@@ -135,6 +136,15 @@ impl Reauthorization {
         Self::ALL.into_iter().find(|r| r.as_str() == code)
     }
 
+    /// The reason a provider's error code that the core does not list names (Slack's
+    /// and RFC 6749's `Other` codes); never [`Self::RefreshTokenRefused`], which is
+    /// Pinterest's message, not a code.
+    fn from_other_code(code: JsonStr<'_>) -> Option<Self> {
+        code.as_plain()
+            .and_then(Self::from_code)
+            .filter(|r| *r != Self::RefreshTokenRefused)
+    }
+
     const fn to_byte(self) -> u8 {
         self as u8 + 1
     }
@@ -188,18 +198,12 @@ pub fn classify(outcome: &Outcome<'_>, now: u64) -> Option<Refusal> {
                     }
                     SlackErrorCode::InvalidGrant => Some(Reauthorization::InvalidGrant),
                     SlackErrorCode::InvalidAuth => Some(Reauthorization::InvalidAuth),
-                    SlackErrorCode::Other(code) => code
-                        .as_plain()
-                        .and_then(Reauthorization::from_code)
-                        .filter(|r| *r != Reauthorization::RefreshTokenRefused),
+                    SlackErrorCode::Other(code) => Reauthorization::from_other_code(code),
                     _ => None,
                 },
                 ProviderError::Rfc6749(e) => match e.code {
                     Rfc6749ErrorCode::InvalidGrant => Some(Reauthorization::InvalidGrant),
-                    Rfc6749ErrorCode::Other(code) => code
-                        .as_plain()
-                        .and_then(Reauthorization::from_code)
-                        .filter(|r| *r != Reauthorization::RefreshTokenRefused),
+                    Rfc6749ErrorCode::Other(code) => Reauthorization::from_other_code(code),
                     _ => None,
                 },
                 ProviderError::Pinterest(e) => (*status == 400

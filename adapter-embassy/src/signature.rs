@@ -24,6 +24,24 @@ use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgo
 
 use crate::rsa::{Hash, PublicKey};
 
+/// A signature algorithm: how the signature is made, its hash, and the key's and
+/// the signature's AlgorithmIdentifiers that webpki matches a certificate against.
+struct Algorithm {
+    scheme: Scheme,
+    hash: Hash,
+    public_key_alg_id: AlgorithmIdentifier,
+    signature_alg_id: AlgorithmIdentifier,
+}
+
+/// How the signature is made.
+#[derive(Clone, Copy)]
+enum Scheme {
+    /// ECDSA on a curve; the signature is DER `ECDSA-Sig-Value`.
+    Ecdsa(Curve),
+    /// RSA with a padding, for `rsaEncryption` keys of 2048..=4096 bits.
+    Rsa(Padding),
+}
+
 /// The curves.
 #[derive(Debug, Clone, Copy)]
 enum Curve {
@@ -32,23 +50,40 @@ enum Curve {
     P384,
 }
 
-/// ECDSA with a curve and a hash; the signature is DER `ECDSA-Sig-Value`.
-struct Ecdsa {
-    curve: Curve,
-    hash: Hash,
-    public_key_alg_id: AlgorithmIdentifier,
-    signature_alg_id: AlgorithmIdentifier,
+/// How an RSA signature is padded.
+#[derive(Debug, Clone, Copy)]
+enum Padding {
+    Pkcs1,
+    Pss,
 }
 
-impl Ecdsa {
+impl Algorithm {
+    /// `Some` when `signature` is this algorithm's signature over `message` by
+    /// `public_key`.
     fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Option<()> {
-        let mut digest = [0u8; 64];
-        let n = self.hash.digest(&[message], &mut digest);
-        let digest = &digest[..n];
-        match self.curve {
-            Curve::P256 => verify_prehashed::<p256::NistP256>(public_key, digest, signature),
-            #[cfg(feature = "p384")]
-            Curve::P384 => verify_prehashed::<p384::NistP384>(public_key, digest, signature),
+        match self.scheme {
+            Scheme::Ecdsa(curve) => {
+                let mut digest = [0u8; 64];
+                let n = self.hash.digest(&[message], &mut digest);
+                let digest = &digest[..n];
+                match curve {
+                    Curve::P256 => {
+                        verify_prehashed::<p256::NistP256>(public_key, digest, signature)
+                    }
+                    #[cfg(feature = "p384")]
+                    Curve::P384 => {
+                        verify_prehashed::<p384::NistP384>(public_key, digest, signature)
+                    }
+                }
+            }
+            Scheme::Rsa(padding) => {
+                let key = PublicKey::from_pkcs1_der(public_key).ok()?;
+                match padding {
+                    Padding::Pkcs1 => key.verify_pkcs1(self.hash, message, signature),
+                    Padding::Pss => key.verify_pss(self.hash, message, signature),
+                }
+                .ok()
+            }
         }
     }
 }
@@ -74,7 +109,7 @@ where
         .ok()
 }
 
-impl SignatureVerificationAlgorithm for Ecdsa {
+impl SignatureVerificationAlgorithm for Algorithm {
     fn verify_signature(
         &self,
         public_key: &[u8],
@@ -94,140 +129,83 @@ impl SignatureVerificationAlgorithm for Ecdsa {
     }
 }
 
-impl fmt::Debug for Ecdsa {
+impl fmt::Debug for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ECDSA {:?} {:?}", self.curve, self.hash)
-    }
-}
-
-/// How an RSA signature is padded.
-#[derive(Debug, Clone, Copy)]
-enum Padding {
-    Pkcs1,
-    Pss,
-}
-
-/// RSA with a padding and a hash, for `rsaEncryption` keys of 2048..=4096 bits.
-struct Rsa {
-    padding: Padding,
-    hash: Hash,
-    signature_alg_id: AlgorithmIdentifier,
-}
-
-impl SignatureVerificationAlgorithm for Rsa {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        let key = PublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
-        match self.padding {
-            Padding::Pkcs1 => key.verify_pkcs1(self.hash, message, signature),
-            Padding::Pss => key.verify_pss(self.hash, message, signature),
+        match self.scheme {
+            Scheme::Ecdsa(curve) => write!(f, "ECDSA {:?} {:?}", curve, self.hash),
+            Scheme::Rsa(padding) => write!(f, "RSA {:?} {:?}", padding, self.hash),
         }
-        .map_err(|_| InvalidSignature)
-    }
-
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::RSA_ENCRYPTION
-    }
-
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        self.signature_alg_id
     }
 }
 
-impl fmt::Debug for Rsa {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RSA {:?} {:?}", self.padding, self.hash)
-    }
-}
-
+/// Declares each `$name` as a `pub static` ECDSA algorithm: curve, hash, the key's
+/// and the signature's AlgorithmIdentifier.
 macro_rules! ecdsa {
-    ($(#[$doc:meta])* $name:ident, $curve:ident, $hash:ident, $key:ident, $sig:ident) => {
-        $(#[$doc])*
-        pub static $name: &dyn SignatureVerificationAlgorithm = &Ecdsa {
-            curve: Curve::$curve,
+    ($($(#[$attr:meta])* $name:ident = $curve:ident, $hash:ident, $key:ident, $sig:ident;)*) => {$(
+        $(#[$attr])*
+        pub static $name: &dyn SignatureVerificationAlgorithm = &Algorithm {
+            scheme: Scheme::Ecdsa(Curve::$curve),
             hash: Hash::$hash,
             public_key_alg_id: alg_id::$key,
             signature_alg_id: alg_id::$sig,
         };
-    };
+    )*};
 }
 
+/// Declares each `$name` as a `pub static` RSA algorithm on an `rsaEncryption` key:
+/// padding, hash and the signature's AlgorithmIdentifier.
 macro_rules! rsa {
-    ($(#[$doc:meta])* $name:ident, $padding:ident, $hash:ident, $sig:expr) => {
-        $(#[$doc])*
-        pub static $name: &dyn SignatureVerificationAlgorithm = &Rsa {
-            padding: Padding::$padding,
+    ($($(#[$attr:meta])* $name:ident = $padding:ident, $hash:ident, $sig:expr;)*) => {$(
+        $(#[$attr])*
+        pub static $name: &dyn SignatureVerificationAlgorithm = &Algorithm {
+            scheme: Scheme::Rsa(Padding::$padding),
             hash: Hash::$hash,
+            public_key_alg_id: alg_id::RSA_ENCRYPTION,
             signature_alg_id: $sig,
         };
-    };
+    )*};
 }
 
-ecdsa!(
+ecdsa! {
     /// ECDSA, P-256 key, SHA-256.
-    ECDSA_P256_SHA256, P256, Sha256, ECDSA_P256, ECDSA_SHA256
-);
-ecdsa!(
+    ECDSA_P256_SHA256 = P256, Sha256, ECDSA_P256, ECDSA_SHA256;
     /// ECDSA, P-256 key, SHA-384.
-    ECDSA_P256_SHA384, P256, Sha384, ECDSA_P256, ECDSA_SHA384
-);
-#[cfg(feature = "p384")]
-ecdsa!(
+    ECDSA_P256_SHA384 = P256, Sha384, ECDSA_P256, ECDSA_SHA384;
     /// ECDSA, P-384 key, SHA-256 (feature `p384`).
-    ECDSA_P384_SHA256, P384, Sha256, ECDSA_P384, ECDSA_SHA256
-);
-#[cfg(feature = "p384")]
-ecdsa!(
+    #[cfg(feature = "p384")]
+    ECDSA_P384_SHA256 = P384, Sha256, ECDSA_P384, ECDSA_SHA256;
     /// ECDSA, P-384 key, SHA-384 (feature `p384`).
-    ECDSA_P384_SHA384, P384, Sha384, ECDSA_P384, ECDSA_SHA384
-);
-rsa!(
+    #[cfg(feature = "p384")]
+    ECDSA_P384_SHA384 = P384, Sha384, ECDSA_P384, ECDSA_SHA384;
+}
+
+rsa! {
     /// RSA PKCS#1 v1.5 with SHA-256, 2048..=4096-bit keys.
-    RSA_PKCS1_SHA256, Pkcs1, Sha256, alg_id::RSA_PKCS1_SHA256
-);
-rsa!(
+    RSA_PKCS1_SHA256 = Pkcs1, Sha256, alg_id::RSA_PKCS1_SHA256;
     /// RSA PKCS#1 v1.5 with SHA-384, 2048..=4096-bit keys.
-    RSA_PKCS1_SHA384, Pkcs1, Sha384, alg_id::RSA_PKCS1_SHA384
-);
-rsa!(
+    RSA_PKCS1_SHA384 = Pkcs1, Sha384, alg_id::RSA_PKCS1_SHA384;
     /// RSA PKCS#1 v1.5 with SHA-512, 2048..=4096-bit keys.
-    RSA_PKCS1_SHA512, Pkcs1, Sha512, alg_id::RSA_PKCS1_SHA512
-);
-rsa!(
+    RSA_PKCS1_SHA512 = Pkcs1, Sha512, alg_id::RSA_PKCS1_SHA512;
     /// RSA PKCS#1 v1.5 with SHA-256, signature AlgorithmIdentifier without the NULL
     /// parameters (some certificates encode it so).
-    RSA_PKCS1_SHA256_ABSENT_PARAMS, Pkcs1, Sha256, AlgorithmIdentifier::from_slice(&[
+    RSA_PKCS1_SHA256_ABSENT_PARAMS = Pkcs1, Sha256, AlgorithmIdentifier::from_slice(&[
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b
-    ])
-);
-rsa!(
+    ]);
     /// RSA PKCS#1 v1.5 with SHA-384, without the NULL parameters.
-    RSA_PKCS1_SHA384_ABSENT_PARAMS, Pkcs1, Sha384, AlgorithmIdentifier::from_slice(&[
+    RSA_PKCS1_SHA384_ABSENT_PARAMS = Pkcs1, Sha384, AlgorithmIdentifier::from_slice(&[
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c
-    ])
-);
-rsa!(
+    ]);
     /// RSA PKCS#1 v1.5 with SHA-512, without the NULL parameters.
-    RSA_PKCS1_SHA512_ABSENT_PARAMS, Pkcs1, Sha512, AlgorithmIdentifier::from_slice(&[
+    RSA_PKCS1_SHA512_ABSENT_PARAMS = Pkcs1, Sha512, AlgorithmIdentifier::from_slice(&[
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d
-    ])
-);
-rsa!(
+    ]);
     /// RSA-PSS (MGF1, salt = 32 bytes) with SHA-256 on an `rsaEncryption` key.
-    RSA_PSS_SHA256, Pss, Sha256, alg_id::RSA_PSS_SHA256
-);
-rsa!(
+    RSA_PSS_SHA256 = Pss, Sha256, alg_id::RSA_PSS_SHA256;
     /// RSA-PSS (MGF1, salt = 48 bytes) with SHA-384 on an `rsaEncryption` key.
-    RSA_PSS_SHA384, Pss, Sha384, alg_id::RSA_PSS_SHA384
-);
-rsa!(
+    RSA_PSS_SHA384 = Pss, Sha384, alg_id::RSA_PSS_SHA384;
     /// RSA-PSS (MGF1, salt = 64 bytes) with SHA-512 on an `rsaEncryption` key.
-    RSA_PSS_SHA512, Pss, Sha512, alg_id::RSA_PSS_SHA512
-);
+    RSA_PSS_SHA512 = Pss, Sha512, alg_id::RSA_PSS_SHA512;
+}
 
 /// The algorithms a certificate in the server's chain may be signed with.
 pub static CERTIFICATE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
