@@ -6,7 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . ./qemu-setup.sh
-cargo build -q --profile verify --locked --bin verify --target thumbv7m-none-eabi
-timeout 600 qemu-system-arm -cpu cortex-m3 -machine mps2-an385 -nographic -icount shift=0 \
-  -semihosting-config enable=on,target=native \
-  -kernel "$CARGO_TARGET_DIR/thumbv7m-none-eabi/verify/verify"
+run_icount verify 600

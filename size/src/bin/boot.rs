@@ -18,7 +18,6 @@ use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use embedded_storage_async::nor_flash::{
@@ -33,7 +32,7 @@ use picoauth_embassy::persist::TokenStore;
 use picoauth_embassy::provision::{load_client, provision, Provisioned};
 use picoauth_size::semihosting::{fail, halt};
 use picoauth_size::stack;
-use picoauth_size::systick::{calibrate, ticks, RELOAD};
+use picoauth_size::systick::{start, ticks};
 
 const PAGE: usize = 1024;
 const MAP_PAGES: usize = 4;
@@ -136,6 +135,19 @@ fn answer(tag: u32, f: impl FnOnce(&Token<'_>)) {
     }
 }
 
+/// The token map over all of `mem` (RAM standing in for the map's flash pages).
+fn map(mem: &mut [u8]) -> TokenStore<Nor<'_>> {
+    let len = mem.len() as u32;
+    TokenStore::new(
+        Nor {
+            mem: Some(mem),
+            ro: &[],
+        },
+        0..len,
+    )
+    .unwrap_or_else(|_| fail("store"))
+}
+
 struct Cursor<'a> {
     buf: &'a mut [u8],
     at: usize,
@@ -155,17 +167,8 @@ impl core::fmt::Write for Cursor<'_> {
 
 #[entry]
 fn main() -> ! {
-    let mut cp = cortex_m::Peripherals::take().unwrap_or_else(|| fail("peripherals"));
-    cp.SYST.set_clock_source(SystClkSource::Core);
-    cp.SYST.set_reload(RELOAD);
-    cp.SYST.clear_current();
-    cp.SYST.enable_counter();
-    let syst = &mut cp.SYST;
-    while SYST::get_current() == 0 {}
-    let _ = syst.has_wrapped();
-    let per_k = calibrate(syst);
+    let (mut syst, per_k) = start();
     let insns = |t: u64| t * per_k / 1000;
-    hprintln!("calibration: {} instructions per 1000 SysTick ticks", per_k);
 
     // Setup: an image moved into the map, then 10 refreshes.
     let mut map_mem = [0xFFu8; PAGE * MAP_PAGES];
@@ -186,14 +189,7 @@ fn main() -> ! {
         .encode(&mut setup_region)
         .unwrap_or_else(|_| fail("image"));
     {
-        let mut store = TokenStore::new(
-            Nor {
-                mem: Some(&mut map_mem),
-                ro: &[],
-            },
-            0..(PAGE * MAP_PAGES) as u32,
-        )
-        .unwrap_or_else(|_| fail("store"));
+        let mut store = map(&mut map_mem);
         let mut region = Nor {
             mem: Some(&mut setup_region),
             ro: &[],
@@ -226,19 +222,12 @@ fn main() -> ! {
     }
 
     // The measured boot.
-    let mut store = TokenStore::new(
-        Nor {
-            mem: Some(&mut map_mem),
-            ro: &[],
-        },
-        0..(PAGE * MAP_PAGES) as u32,
-    )
-    .unwrap_or_else(|_| fail("store"));
+    let mut store = map(&mut map_mem);
     let mut blank = Nor {
         mem: None,
         ro: &BLANK_REGION,
     };
-    let t0 = ticks(syst);
+    let t0 = ticks(&mut syst);
     let (what, s_prov) = stack::peak_within(16 * 1024, || {
         block_on(provision::<_, _, 256, 64>(
             &mut blank,
@@ -247,10 +236,10 @@ fn main() -> ! {
             &mut buf,
         ))
     });
-    let t1 = ticks(syst);
+    let t1 = ticks(&mut syst);
     let (loaded, s_load) =
         stack::peak_within(16 * 1024, || block_on(store.load::<256, 64>(&mut buf)));
-    let t2 = ticks(syst);
+    let t2 = ticks(&mut syst);
     let loaded = match loaded {
         Ok(Some(l)) => l,
         _ => fail("load"),
@@ -260,7 +249,7 @@ fn main() -> ! {
         16 * 1024,
         || matches!(block_on(load_client(&mut store, &mut client_buf)), Ok(Some(c)) if c.client_id == "1234567"),
     );
-    let t3 = ticks(syst);
+    let t3 = ticks(&mut syst);
     hprintln!(
         "boot: provisioning check of a 64 KiB erased region {} instructions ({} B stack); token set load {} instructions ({} B stack); client load {} instructions ({} B stack); total {} instructions",
         insns(t1 - t0),

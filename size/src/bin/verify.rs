@@ -12,7 +12,7 @@
 #![no_std]
 #![no_main]
 
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m::peripheral::SYST;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use p256::elliptic_curve::ops::MulByGenerator;
@@ -21,7 +21,7 @@ use picoauth_embassy::verifier::{verify_certificate_verify, verify_chain};
 use picoauth_embassy::{anchor_from_trusted_cert, CertificateDer, SignatureScheme};
 use picoauth_size::semihosting::{fail, halt};
 use picoauth_size::stack;
-use picoauth_size::systick::{calibrate, ticks, RELOAD};
+use picoauth_size::systick::{start, ticks};
 
 const CONTENT: &[u8] = include_bytes!("../../fixtures/verify/content.bin");
 const NOW: &str = include_str!("../../fixtures/verify/now");
@@ -59,19 +59,8 @@ fn measure<R>(syst: &mut SYST, f: impl FnOnce() -> R) -> (R, u64, usize) {
 
 #[entry]
 fn main() -> ! {
-    let mut cp = cortex_m::Peripherals::take().unwrap_or_else(|| fail("peripherals"));
-    cp.SYST.set_clock_source(SystClkSource::Core);
-    cp.SYST.set_reload(RELOAD);
-    cp.SYST.clear_current();
-    cp.SYST.enable_counter();
-    let syst = &mut cp.SYST;
-    // The counter reads 0 until its first reload; start from there with COUNTFLAG clear.
-    while SYST::get_current() == 0 {}
-    let _ = syst.has_wrapped();
-
-    let per_k = calibrate(syst);
+    let (mut syst, per_k) = start();
     let insns = |t: u64| t * per_k / 1000;
-    hprintln!("calibration: {} instructions per 1000 SysTick ticks", per_k);
     let now: u64 = NOW.trim().parse().unwrap_or_else(|_| fail("now"));
 
     let mut ok = true;
@@ -84,11 +73,11 @@ fn main() -> ! {
         let anchors = [anchor];
         let inter = [CertificateDer::from(c.int), CertificateDer::from(c.root)];
         let leaf = CertificateDer::from(c.leaf);
-        let (r, t_chain, s_chain) = measure(syst, || {
+        let (r, t_chain, s_chain) = measure(&mut syst, || {
             verify_chain(&anchors, &leaf, &inter, "auth.test", now)
         });
         ok &= r.is_ok();
-        let (r2, t_cv, s_cv) = measure(syst, || {
+        let (r2, t_cv, s_cv) = measure(&mut syst, || {
             verify_certificate_verify(c.leaf, c.scheme, CONTENT, c.cv)
         });
         ok &= r2.is_ok();
@@ -112,7 +101,7 @@ fn main() -> ! {
 
     // The P-256 ECDHE of the same handshake: the client's key share and the shared point.
     let k = Scalar::from(0x1234_5678_9abc_def0_u64) * Scalar::from(0x0fed_cba9_8765_4321_u64);
-    let ((), t_ecdhe, s_ecdhe) = measure(syst, || {
+    let ((), t_ecdhe, s_ecdhe) = measure(&mut syst, || {
         let public = ProjectivePoint::mul_by_generator(&k);
         let shared = public * k;
         core::hint::black_box(shared.to_affine());
