@@ -41,6 +41,14 @@ fn same_str(core: Option<JsonStr<'_>>, obj: &J, key: &str) {
     );
 }
 
+/// [`same_str`] for each `(key, core's value)` of `members`.
+#[track_caller]
+fn same_strs(obj: &J, members: &[(&str, Option<JsonStr<'_>>)]) {
+    for &(key, core) in members {
+        same_str(core, obj, key);
+    }
+}
+
 #[track_caller]
 fn same_u64(core: Option<u64>, obj: &J, key: &str) {
     let theirs = match get(obj, key) {
@@ -102,16 +110,17 @@ fuzz_target!(|body: &[u8]| {
         match r {
             slack::SlackV2::Token(t) => {
                 assert_ne!(theirs["ok"], J::Bool(false));
-                same_str(t.access_token.map(|a| a.expose()), &theirs, "access_token");
-                same_str(
-                    t.refresh_token.map(|a| a.expose()),
+                same_strs(
                     &theirs,
-                    "refresh_token",
+                    &[
+                        ("access_token", t.access_token.map(|a| a.expose())),
+                        ("refresh_token", t.refresh_token.map(|a| a.expose())),
+                        ("token_type", t.token_type),
+                        ("scope", t.scope),
+                        ("bot_user_id", t.bot_user_id),
+                        ("app_id", t.app_id),
+                    ],
                 );
-                same_str(t.token_type, &theirs, "token_type");
-                same_str(t.scope, &theirs, "scope");
-                same_str(t.bot_user_id, &theirs, "bot_user_id");
-                same_str(t.app_id, &theirs, "app_id");
                 same_u64(t.expires_in, &theirs, "expires_in");
                 let team = object(&theirs, "team");
                 same_str(t.team.and_then(|x| x.id), team, "id");
@@ -120,23 +129,23 @@ fuzz_target!(|body: &[u8]| {
                 same_str(t.enterprise.and_then(|x| x.id), ent, "id");
                 same_str(t.enterprise.and_then(|x| x.name), ent, "name");
                 let user = object(&theirs, "authed_user");
-                same_str(t.authed_user.and_then(|u| u.id), user, "id");
-                same_str(
-                    t.authed_user
-                        .and_then(|u| u.access_token)
-                        .map(|a| a.expose()),
+                let u = t.authed_user;
+                same_strs(
                     user,
-                    "access_token",
+                    &[
+                        ("id", u.and_then(|u| u.id)),
+                        (
+                            "access_token",
+                            u.and_then(|u| u.access_token).map(|a| a.expose()),
+                        ),
+                        (
+                            "refresh_token",
+                            u.and_then(|u| u.refresh_token).map(|a| a.expose()),
+                        ),
+                        ("scope", u.and_then(|u| u.scope)),
+                    ],
                 );
-                same_str(
-                    t.authed_user
-                        .and_then(|u| u.refresh_token)
-                        .map(|a| a.expose()),
-                    user,
-                    "refresh_token",
-                );
-                same_str(t.authed_user.and_then(|u| u.scope), user, "scope");
-                same_u64(t.authed_user.and_then(|u| u.expires_in), user, "expires_in");
+                same_u64(u.and_then(|u| u.expires_in), user, "expires_in");
                 let hook = object(&theirs, "incoming_webhook");
                 same_str(
                     t.incoming_webhook.and_then(|h| h.url).map(|u| u.expose()),
@@ -176,14 +185,15 @@ fuzz_target!(|body: &[u8]| {
     if let Ok(r) = pinterest::parse(body) {
         match r {
             pinterest::Pinterest::Token(t) => {
-                same_str(Some(t.access_token.expose()), &theirs, "access_token");
-                same_str(
-                    t.refresh_token.map(|a| a.expose()),
+                same_strs(
                     &theirs,
-                    "refresh_token",
+                    &[
+                        ("access_token", Some(t.access_token.expose())),
+                        ("refresh_token", t.refresh_token.map(|a| a.expose())),
+                        ("scope", t.scope),
+                        ("token_type", t.token_type),
+                    ],
                 );
-                same_str(t.scope, &theirs, "scope");
-                same_str(t.token_type, &theirs, "token_type");
                 same_u64(t.expires_in, &theirs, "expires_in");
                 same_u64(
                     t.refresh_token_expires_in,
