@@ -12,7 +12,6 @@ use picoauth_embassy::signature::{
     CERTIFICATE_ALGORITHMS, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256,
     RSA_PSS_SHA384, RSA_PSS_SHA512,
 };
-use rustls_pki_types::SignatureVerificationAlgorithm as _;
 
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
