@@ -3,7 +3,8 @@
 //! - [`Client`]: blocking, over `std::net::TcpStream` + rustls.
 //! - [`asynch::Client`]: async, over tokio + tokio-rustls (feature `tokio`, on by default).
 //! - [`OwnedOutcome`] / [`TokenSet`]: owned results with `expires_at`, redacted
-//!   `Debug`, and `serde::Serialize` for storage.
+//!   `Debug`, and (feature `serde`) `Serialize` and `Deserialize`, so a token set can
+//!   be kept in a service's own storage and read back.
 //!
 //! Both clients drive the core's sans-IO exchange; there is no second HTTP
 //! implementation. Neither follows redirects, and certificate checks cannot be

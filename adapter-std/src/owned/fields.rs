@@ -8,6 +8,8 @@ use super::secret::Secret;
 
 /// One parsed field value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Field {
     /// A string, unescaped.
     Str(String),
@@ -27,6 +29,7 @@ pub enum Field {
 
 /// Parsed fields under the provider's own names, in the provider's model order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Fields(pub Vec<(String, Field)>);
 
 impl Fields {

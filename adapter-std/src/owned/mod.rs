@@ -1,5 +1,6 @@
 //! Owned results for std users: the token set with `expires_at`, every parsed field
-//! under the provider's own names, redacted `Debug`, and `serde::Serialize`.
+//! under the provider's own names, redacted `Debug`, secrets wiped when dropped, and
+//! (feature `serde`) `Serialize` and `Deserialize` for a service's own storage.
 //!
 //! In three files: [`Secret`] (secret.rs), the fields ([`Field`], [`Fields`];
 //! fields.rs) and the outcome ([`OwnedOutcome`], [`TokenSet`], [`parse_body`],

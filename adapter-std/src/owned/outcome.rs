@@ -8,7 +8,6 @@ use picoauth::exchange::{self, Answer, InterpretError, Outcome, ProviderError, T
 use picoauth::http::response::{Response, ResponseReader, RetryAfter};
 use picoauth::json::JsonStr;
 use picoauth::provider::ProviderKind;
-use serde::Serialize;
 
 use super::fields::{
     decode, extensions, slack_metadata, team_fields, warnings_field, webhook_fields, with_unknown,
@@ -17,7 +16,8 @@ use super::fields::{
 use super::secret::Secret;
 
 /// A token set, owned, with `expires_at` computed when it was received.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TokenSet {
     /// The access token (absent on a Slack user-scopes-only install: see `user`).
     pub access_token: Option<Secret>,
@@ -87,6 +87,8 @@ impl TokenSet {
 
 /// An exchange's outcome, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum OwnedOutcome {
     /// Tokens.

@@ -1,12 +1,24 @@
 //! [`Secret`]: an owned secret string that never shows itself in `Debug` or `Display`.
 
-use serde::Serialize;
+use zeroize::Zeroize as _;
 
-/// An owned secret: `Debug` and `Display` show at most a short prefix; `Serialize`
-/// writes the value itself (for storage), and [`expose`](Self::expose) reads it.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+/// An owned secret: `Debug` and `Display` show at most a short prefix, and
+/// [`expose`](Self::expose) reads it. Its bytes are wiped when it is dropped.
+///
+/// With the `serde` feature, `Serialize` writes the value itself (for the caller's own
+/// storage) and `Deserialize` reads it back. A deserializer may hold the value in
+/// buffers of its own (serde_json does, for a string with escapes); those are not
+/// wiped by this type.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl Secret {
     /// Wraps a secret.
