@@ -45,7 +45,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use embassy_executor::Spawner;
-use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
+use embassy_net::{Runner, StackResources};
 use embassy_net_tuntap::TunTapDevice;
 use embassy_time::Timer;
 use flash::{TestFlash, LEN};
@@ -62,7 +62,7 @@ use picoauth_embassy::{
 };
 use picoauth_local_provider::{self as local_provider, LocalProvider, LocalProviderConfig};
 use picoauth_test_support::netns::{
-    ip, is_child, Dns, NetnsRun, SystemClock, EMBASSY_IP, LINUX_IP,
+    ip, is_child, stack_config, Dns, NetnsRun, SystemClock, LINUX_IP,
 };
 use picoauth_test_support::ready::block_on;
 
@@ -286,13 +286,7 @@ async fn gate(shared: &Shared, boot: usize, phase: Phase) {
 
 #[embassy_executor::task(pool_size = MAX_BOOTS)]
 async fn device_task(spawner: Spawner, device: TunTapDevice, shared: &'static Shared, boot: usize) {
-    let mut dns_servers = heapless::Vec::new();
-    let _ = dns_servers.push(Ipv4Address::from(LINUX_IP));
-    let net_config = embassy_net::Config::ipv4_static(StaticConfigV4 {
-        address: Ipv4Cidr::new(Ipv4Address::from(EMBASSY_IP), 24),
-        gateway: None,
-        dns_servers,
-    });
+    let net_config = stack_config();
     // A new seed per boot: TCP ports and sequence numbers differ from the last life's.
     let seed = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
     let resources: &'static mut StackResources<4> = Box::leak(Box::new(StackResources::new()));

@@ -375,17 +375,23 @@ async fn net_task(mut runner: Runner<'static, TunTapDevice>) -> ! {
     runner.run().await
 }
 
+/// The device's embassy-net configuration: 192.0.2.2/24, no gateway, 192.0.2.1 (the
+/// namespace's Linux side) as its DNS server.
+pub fn stack_config() -> embassy_net::Config {
+    let mut dns_servers = heapless::Vec::new();
+    let _ = dns_servers.push(Ipv4Address::from(LINUX_IP));
+    embassy_net::Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(Ipv4Address::from(EMBASSY_IP), 24),
+        gateway: None,
+        dns_servers,
+    })
+}
+
 /// Starts embassy-net on `device` at 192.0.2.2/24 with 192.0.2.1 as its DNS server,
 /// and returns the stack once it is up.
 pub async fn start_stack(spawner: Spawner, device: TunTapDevice) -> Stack<'static> {
     static RESOURCES: StaticCell<StackResources<4>> = StaticCell::new();
-    let mut dns_servers = heapless::Vec::new();
-    let _ = dns_servers.push(Ipv4Address::from(LINUX_IP));
-    let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
-        address: Ipv4Cidr::new(Ipv4Address::from(EMBASSY_IP), 24),
-        gateway: None,
-        dns_servers,
-    });
+    let config = stack_config();
     let seed = u64::from_le_bytes(*b"picoauth");
     let (stack, runner) =
         embassy_net::new(device, config, RESOURCES.init(StackResources::new()), seed);
