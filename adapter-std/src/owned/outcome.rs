@@ -45,11 +45,11 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn opt_secret(v: Option<JsonStr<'_>>) -> Option<Secret> {
+fn secret_of(v: Option<JsonStr<'_>>) -> Option<Secret> {
     v.map(|s| Secret::new(decode(s)))
 }
 
-fn opt_string(v: Option<JsonStr<'_>>) -> Option<String> {
+fn string_of(v: Option<JsonStr<'_>>) -> Option<String> {
     v.map(decode)
 }
 
@@ -532,5 +532,3 @@ fn error_parts(e: &ProviderError<'_>, budget: &mut Budget) -> (String, Option<St
         _ => (String::new(), None, f),
     }
 }
-
-use {opt_secret as secret_of, opt_string as string_of};
