@@ -43,12 +43,18 @@ impl Exchange {
         }
     }
 
+    /// Milliseconds since the exchange started.
+    #[cfg(feature = "tracing")]
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Records the outcome the provider gave.
     #[cfg_attr(not(feature = "tracing"), allow(clippy::unused_self))]
     pub(crate) fn outcome(&self, o: &Outcome<'_>) {
         #[cfg(feature = "tracing")]
         {
-            let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let ms = self.elapsed_ms();
             let _in = self.span.enter();
             match o {
                 Outcome::Token { status, .. } => {
@@ -83,7 +89,7 @@ impl Exchange {
     pub(crate) fn failed(&self, e: &crate::Error) {
         #[cfg(feature = "tracing")]
         {
-            let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let ms = self.elapsed_ms();
             let _in = self.span.enter();
             tracing::warn!(error = %e, duration_ms = ms, "exchange failed");
         }

@@ -35,7 +35,7 @@ use picoauth::token_set::Slot;
 use super::counters::{CounterSnapshot, Counters};
 use super::installation::{InstallationKey, Status};
 use super::refusal::{classify, Refusal};
-use super::store::{now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+use super::store::{millis, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
 use super::StoredTokenSet;
 use crate::asynch::Client;
 use crate::owned::Secret;
@@ -207,10 +207,6 @@ fn cached_of(stored: &Stored) -> Option<Cached> {
     })
 }
 
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 struct Inner<S> {
     store: S,
     client: Client,
@@ -303,7 +299,7 @@ impl<S: TokenStore> TokenManager<S> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         Arc::clone(map.entry(key.clone()).or_insert_with(|| {
-            let span = ms(self.inner.config.jitter).max(0);
+            let span = millis(self.inner.config.jitter).max(0);
             let r = random_u64(key.store_key().as_bytes());
             Arc::new(Entry {
                 jitter_ms: if span == 0 {
@@ -324,7 +320,7 @@ impl<S: TokenStore> TokenManager<S> {
     /// put again.
     pub async fn access_token(&self, key: &InstallationKey) -> Result<Secret, ManagerError> {
         let entry = self.entry(key);
-        let ahead = ms(self.inner.config.leeway) + entry.jitter_ms;
+        let ahead = millis(self.inner.config.leeway) + entry.jitter_ms;
         if let Some(t) = entry.fresh(now_ms(), ahead) {
             Counters::bump(&self.inner.counters.cache_hits);
             return Ok(t);
@@ -381,7 +377,7 @@ impl<S: TokenStore> TokenManager<S> {
         window: Duration,
     ) -> Result<Secret, ManagerError> {
         let entry = self.entry(key);
-        let ahead = ms(self.inner.config.leeway) + entry.jitter_ms + ms(window);
+        let ahead = millis(self.inner.config.leeway) + entry.jitter_ms + millis(window);
         self.detached(key, entry, ahead, false).await
     }
 
@@ -395,8 +391,8 @@ impl<S: TokenStore> TokenManager<S> {
     ) -> Result<Secret, ManagerError> {
         let cfg = &self.inner.config;
         let store = &self.inner.store;
-        let deadline = now_ms().saturating_add(ms(cfg.max_wait));
-        let leeway = ms(cfg.leeway);
+        let deadline = now_ms().saturating_add(millis(cfg.max_wait));
+        let leeway = millis(cfg.leeway);
         // The background refresher claims first; a caller reads first (its row is
         // often fresh already, refreshed by another process, and a read is no write).
         let mut claim_first = !wait_busy;
@@ -459,7 +455,7 @@ impl<S: TokenStore> TokenManager<S> {
         deadline: i64,
     ) -> Result<Option<Secret>, ManagerError> {
         let store = &self.inner.store;
-        let leeway = ms(self.inner.config.leeway);
+        let leeway = millis(self.inner.config.leeway);
         loop {
             let stored = store.get(key).await?.ok_or(ManagerError::NotFound)?;
             if let Status::NeedsReauthorization { reason } = &stored.installation.status {
@@ -567,17 +563,17 @@ impl<S: TokenStore> TokenManager<S> {
                 Ok(Err(Refusal::RateLimited(wait))) => {
                     Counters::bump(&self.inner.counters.rate_limited);
                     let wait = wait.unwrap_or(Duration::from_secs(1));
-                    tracing::info!(installation = %key, wait_ms = ms(wait), "refresh rate limited");
+                    tracing::info!(installation = %key, wait_ms = millis(wait), "refresh rate limited");
                     self.complete(
                         key,
                         &stored,
                         Completion::Release {
-                            retry_at_ms: Some(now_ms().saturating_add(ms(wait))),
+                            retry_at_ms: Some(now_ms().saturating_add(millis(wait))),
                         },
                     )
                     .await?;
                     return entry
-                        .fresh(now_ms(), ms(self.inner.config.leeway))
+                        .fresh(now_ms(), millis(self.inner.config.leeway))
                         .ok_or(ManagerError::RateLimited(wait));
                 }
                 Ok(Err(Refusal::Failed(code))) => {
@@ -691,7 +687,8 @@ impl<S: TokenStore> TokenManager<S> {
             let cfg = this.inner.config;
             let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1)));
             loop {
-                let horizon = now_ms() + ms(cfg.leeway) + ms(cfg.jitter) + ms(cfg.window);
+                let horizon =
+                    now_ms() + millis(cfg.leeway) + millis(cfg.jitter) + millis(cfg.window);
                 match this
                     .inner
                     .store

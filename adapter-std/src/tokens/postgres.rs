@@ -16,7 +16,9 @@ use tokio_postgres::{Client, NoTls, Statement};
 use super::installation::{Installation, InstallationKey};
 use super::row::{self, Row};
 use super::schema::{self, Types, COLUMNS};
-use super::store::{backend, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+use super::store::{
+    backend, millis, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore,
+};
 
 /// PostgreSQL's names for the column types.
 const TYPES: Types = Types {
@@ -273,7 +275,7 @@ impl TokenStore for PostgresStore {
     ) -> Result<Claim, StoreError> {
         let c = self.conn();
         let k = key.store_key();
-        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let lease_ms = millis(lease);
         let rows = c
             .client
             .query(&c.claim, &[&owner, &lease_ms, &k])

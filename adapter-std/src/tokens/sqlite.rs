@@ -14,7 +14,9 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use super::installation::{Installation, InstallationKey};
 use super::row::{self, Row};
 use super::schema::{self, Types, COLUMNS};
-use super::store::{backend, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+use super::store::{
+    backend, millis, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore,
+};
 
 /// SQLite's names for the column types.
 const TYPES: Types = Types {
@@ -217,7 +219,7 @@ impl TokenStore for SqliteStore {
     ) -> Result<Claim, StoreError> {
         let key = key.store_key();
         let owner = owner.to_owned();
-        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let lease_ms = millis(lease);
         self.run(1, move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)

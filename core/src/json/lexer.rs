@@ -2,6 +2,8 @@
 //! numbers, strings with their escapes, and validated skipping of whole objects and
 //! arrays with a bit stack instead of recursion.
 
+use core::fmt;
+
 use super::string::hex4;
 use super::value::{Array, Number, Object, Value, MAX_DEPTH};
 use super::{JsonError, JsonStr};
@@ -353,6 +355,13 @@ pub(super) struct Items<'b> {
     lx: Lexer<'b>,
     started: bool,
     done: bool,
+}
+
+/// Shows no text: it may hold secrets.
+impl fmt::Debug for Items<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items").finish_non_exhaustive()
+    }
 }
 
 impl<'b> Items<'b> {

@@ -167,16 +167,10 @@ impl<'b> Array<'b> {
 }
 
 /// The members of an [`Object`]: `(name, value)` pairs.
-#[derive(Clone)]
+/// Its `Debug` shows no text: it may hold secrets.
+#[derive(Clone, Debug)]
 pub struct Members<'b> {
     items: Items<'b>,
-}
-
-impl fmt::Debug for Members<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The text may hold secrets.
-        f.debug_struct("Members").finish_non_exhaustive()
-    }
 }
 
 impl<'b> Iterator for Members<'b> {
@@ -192,16 +186,10 @@ impl<'b> Iterator for Members<'b> {
 }
 
 /// The elements of an [`Array`].
-#[derive(Clone)]
+/// Its `Debug` shows no text: it may hold secrets.
+#[derive(Clone, Debug)]
 pub struct Elements<'b> {
     items: Items<'b>,
-}
-
-impl fmt::Debug for Elements<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The text may hold secrets.
-        f.debug_struct("Elements").finish_non_exhaustive()
-    }
 }
 
 impl<'b> Iterator for Elements<'b> {
@@ -235,6 +223,21 @@ mod tests {
         assert_eq!(n("9223372036854775808").as_i64(), None);
         assert_eq!(n("-9223372036854775809").as_i64(), None);
         assert_eq!(n("-0").as_i64(), Some(0));
+    }
+
+    #[test]
+    fn iterators_show_no_text() {
+        let Ok(Value::Object(o)) = parse_document(br#"{"access_token": ["xoxb-secret"]}"#) else {
+            panic!()
+        };
+        let Some((_, Value::Array(a))) = o.members().next() else {
+            panic!()
+        };
+        let shown = std::format!("{:?} {:?}", o.members(), a.elements());
+        assert_eq!(
+            shown,
+            "Members { items: Items { .. } } Elements { items: Items { .. } }"
+        );
     }
 
     #[test]
