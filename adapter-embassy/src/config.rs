@@ -143,6 +143,19 @@ pub struct Buffers<'a> {
     pub tls_write: &'a mut [u8],
 }
 
+impl Buffers<'_> {
+    /// The buffers lent for one more exchange, e.g. to an API call after the token
+    /// exchange; they are `self`'s again once the returned value is dropped.
+    pub fn reborrow(&mut self) -> Buffers<'_> {
+        Buffers {
+            tcp_rx: &mut *self.tcp_rx,
+            tcp_tx: &mut *self.tcp_tx,
+            tls_read: &mut *self.tls_read,
+            tls_write: &mut *self.tls_write,
+        }
+    }
+}
+
 /// All buffers of one exchange at the recommended sizes: 28,928 bytes. Put it in a
 /// `static` (`static_cell::StaticCell`), not on a task's stack.
 ///

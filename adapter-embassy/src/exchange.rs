@@ -17,6 +17,7 @@ use picoauth::request::TokenRequest;
 use crate::config::{Buffers, Config, UnixClock};
 use crate::error::{CertificateError, Error, IoError, Stage};
 use crate::fmt::{debug, warning};
+use crate::transport::{EmbassyNet, Transport};
 use crate::verifier::Verifier;
 use zeroize::Zeroize as _;
 
@@ -40,6 +41,10 @@ use zeroize::Zeroize as _;
 /// Dropping the future part-way (a caller's own timeout) frees the socket without
 /// telling the peer.
 ///
+/// To act on the answer while the connection is still open (an [`OnAnswer`], as the
+/// refresh loop does), use [`EmbassyNet`] through [`Transport::exchange`]: this
+/// function is that, with [`Ignore`].
+///
 /// # Errors
 /// See [`Error`]. A provider's refusal is an `Ok` [`Outcome`], not an error.
 pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
@@ -50,14 +55,20 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     rng: R,
     buf: &'b mut [u8],
 ) -> Result<Outcome<'b>, Error> {
-    exchange_with(stack, req, config, buffers, rng, buf, &mut Ignore)
+    let mut net = EmbassyNet {
+        stack,
+        config,
+        buffers,
+        rng,
+    };
+    net.exchange(req, buf, &mut Ignore)
         .await
         .map(|(outcome, ())| outcome)
 }
 
 /// What to do with a provider's answer while its connection is still open.
 ///
-/// [`exchange_with`] (and every [`Transport`](crate::Transport)) calls
+/// Every [`Transport`] ([`EmbassyNet`] on a device) calls
 /// [`on_answer`](Self::on_answer) as soon as the response is complete and parsed, before
 /// `close_notify`, the TCP FIN or anything else: the refresh loop writes a rotated
 /// refresh token to flash here. No timeout runs while it does.
@@ -80,28 +91,6 @@ impl OnAnswer for Ignore {
     async fn on_answer(&mut self, _outcome: &Outcome<'_>) {}
 }
 
-/// [`exchange`], with `on_answer` run on the answer before the connection is closed.
-///
-/// # Errors
-/// As [`exchange`]. `on_answer` runs only when an answer was read and parsed; its
-/// output is returned beside the outcome.
-pub async fn exchange_with<'b, C: UnixClock, R: CryptoRngCore, A: OnAnswer>(
-    stack: Stack<'_>,
-    req: &TokenRequest<'_>,
-    config: &Config<'_, C>,
-    buffers: Buffers<'_>,
-    rng: R,
-    buf: &'b mut [u8],
-    on_answer: &mut A,
-) -> Result<(Outcome<'b>, A::Output), Error> {
-    let work = TokenWork {
-        req,
-        buf,
-        on_answer,
-    };
-    over_tls(stack, &req.provider().endpoint, config, buffers, rng, work).await
-}
-
 /// What runs over the verified TLS connection: a token exchange, or an API call.
 pub(crate) trait Work {
     type Output;
@@ -115,11 +104,12 @@ pub(crate) trait Work {
     ) -> Result<Self::Output, Error>;
 }
 
-/// The token exchange as [`Work`].
-struct TokenWork<'r, 'q, 'b, 'a, A> {
-    req: &'r TokenRequest<'q>,
-    buf: &'b mut [u8],
-    on_answer: &'a mut A,
+/// The token exchange as [`Work`]: `req` sent, its answer read into `buf` and handed to
+/// `on_answer`.
+pub(crate) struct TokenWork<'r, 'q, 'b, 'a, A> {
+    pub(crate) req: &'r TokenRequest<'q>,
+    pub(crate) buf: &'b mut [u8],
+    pub(crate) on_answer: &'a mut A,
 }
 
 impl<'b, A: OnAnswer> Work for TokenWork<'_, '_, 'b, '_, A> {

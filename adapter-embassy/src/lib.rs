@@ -5,7 +5,9 @@
 //! caller-provided buffers, runs a TLS 1.3 handshake with
 //! [embedded-tls](embedded_tls) whose certificate verifier is always on, then hands the
 //! TLS connection to the core's async driver, [`picoauth::exchange::asynch::exchange`].
-//! The core's HTTP codec is the only HTTP layer.
+//! The core's HTTP codec is the only HTTP layer. [`EmbassyNet`] is the same path as a
+//! [`Transport`], which also hands the answer to an [`OnAnswer`] while the connection
+//! is still open.
 //!
 //! `#![no_std]`, no `alloc` in the default build, no `unsafe`.
 //!
@@ -90,7 +92,7 @@ pub use config::{
 };
 pub use embedded_tls::{MaxFragmentLength, SignatureScheme, TlsError};
 pub use error::{CertificateError, Error, IoError, Stage};
-pub use exchange::{exchange, exchange_with, Ignore, OnAnswer};
+pub use exchange::{exchange, Ignore, OnAnswer};
 pub use pki_types::{CertificateDer, TrustAnchor};
 #[cfg(feature = "persist")]
 pub use refresh::{RefreshError, RefreshLoop};

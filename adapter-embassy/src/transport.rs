@@ -11,7 +11,7 @@ use picoauth::request::TokenRequest;
 
 use crate::config::{Buffers, Config, UnixClock};
 use crate::error::{Error, IoError};
-use crate::exchange::{exchange_with, request_over, OnAnswer};
+use crate::exchange::{over_tls, request_over, OnAnswer, TokenWork};
 
 /// Runs one token exchange and hands the answer to an [`OnAnswer`] before the
 /// connection is closed.
@@ -29,9 +29,9 @@ pub trait Transport {
     ) -> Result<(Outcome<'b>, A::Output), Error>;
 }
 
-/// Exchanges over embassy-net and certificate-verified TLS 1.3
-/// ([`exchange_with`](crate::exchange_with)), one connection per exchange, on the
-/// caller's buffers.
+/// Exchanges over embassy-net and certificate-verified TLS 1.3 (DNS, TCP, handshake,
+/// timeouts and close as [`exchange`](crate::exchange) describes), one connection per
+/// exchange, on the caller's buffers.
 pub struct EmbassyNet<'a, C: UnixClock, R> {
     /// The network stack.
     pub stack: Stack<'a>,
@@ -58,21 +58,18 @@ impl<C: UnixClock, R: CryptoRngCore> Transport for EmbassyNet<'_, C, R> {
         buf: &'b mut [u8],
         on_answer: &mut A,
     ) -> Result<(Outcome<'b>, A::Output), Error> {
-        let b = &mut self.buffers;
-        let buffers = Buffers {
-            tcp_rx: &mut *b.tcp_rx,
-            tcp_tx: &mut *b.tcp_tx,
-            tls_read: &mut *b.tls_read,
-            tls_write: &mut *b.tls_write,
-        };
-        exchange_with(
-            self.stack,
+        let work = TokenWork {
             req,
-            self.config,
-            buffers,
-            &mut self.rng,
             buf,
             on_answer,
+        };
+        over_tls(
+            self.stack,
+            &req.provider().endpoint,
+            self.config,
+            self.buffers.reborrow(),
+            &mut self.rng,
+            work,
         )
         .await
     }

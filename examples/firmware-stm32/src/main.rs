@@ -29,9 +29,7 @@ use picoauth::provider::{Endpoint, SLACK_V2};
 use picoauth::request::ClientAuth;
 use picoauth_embassy::persist::TokenStore;
 use picoauth_embassy::provision::{self, load_client};
-use picoauth_embassy::{
-    bearer_post, Buffers, EmbassyNet, RefreshError, RefreshLoop, Storage, UnixClock,
-};
+use picoauth_embassy::{bearer_post, EmbassyNet, RefreshError, RefreshLoop, Storage, UnixClock};
 use static_cell::{ConstStaticCell, StaticCell};
 use {defmt_rtt as _, panic_probe as _};
 
@@ -263,19 +261,12 @@ async fn main(spawner: Spawner) {
         };
         info!("picoauth firmware: access token ready");
         // One API call with the token (the refresh's buffers are free again).
-        let b = &mut net.buffers;
-        let api_buffers = Buffers {
-            tcp_rx: &mut *b.tcp_rx,
-            tcp_tx: &mut *b.tcp_tx,
-            tls_read: &mut *b.tls_read,
-            tls_write: &mut *b.tls_write,
-        };
         match bearer_post(
             stack,
             &auth_test,
             token.expose(),
             config,
-            api_buffers,
+            net.buffers.reborrow(),
             &mut net.rng,
             buf,
         )
