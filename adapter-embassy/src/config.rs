@@ -131,7 +131,9 @@ impl<'a, C: UnixClock> Config<'a, C> {
 /// The buffers of one connection, owned by the caller (on firmware: in a `static`).
 ///
 /// See the crate docs for the sizes; [`Storage`] holds a set of the recommended sizes.
-#[derive(Debug)]
+///
+/// `Debug` shows only the sizes: during an exchange the buffers hold the request (client
+/// secret, code, refresh token) and the tokens of the answer.
 pub struct Buffers<'a> {
     /// TCP receive buffer ([`TCP_RX_BUF_LEN`]).
     pub tcp_rx: &'a mut [u8],
@@ -141,6 +143,27 @@ pub struct Buffers<'a> {
     pub tls_read: &'a mut [u8],
     /// TLS record write buffer ([`TLS_WRITE_BUF_LEN`]).
     pub tls_write: &'a mut [u8],
+}
+
+impl core::fmt::Debug for Buffers<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        debug_sizes(
+            f,
+            "Buffers",
+            &[self.tcp_rx, self.tcp_tx, self.tls_read, self.tls_write],
+        )
+    }
+}
+
+/// `Debug` of connection buffers (and the exchange buffer, when there is a sixth name):
+/// each one's length, never its bytes.
+fn debug_sizes(f: &mut core::fmt::Formatter<'_>, name: &str, bufs: &[&[u8]]) -> core::fmt::Result {
+    let names = ["tcp_rx", "tcp_tx", "tls_read", "tls_write", "exchange"];
+    let mut d = f.debug_struct(name);
+    for (field, buf) in names.iter().zip(bufs) {
+        d.field(field, &buf.len());
+    }
+    d.finish()
 }
 
 impl Buffers<'_> {
@@ -171,13 +194,14 @@ pub struct Storage {
 
 impl core::fmt::Debug for Storage {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Storage")
-            .field("tcp_rx", &self.tcp_rx.len())
-            .field("tcp_tx", &self.tcp_tx.len())
-            .field("tls_read", &self.tls_read.len())
-            .field("tls_write", &self.tls_write.len())
-            .field("exchange", &self.exchange.len())
-            .finish()
+        let bufs: [&[u8]; 5] = [
+            &self.tcp_rx,
+            &self.tcp_tx,
+            &self.tls_read,
+            &self.tls_write,
+            &self.exchange,
+        ];
+        debug_sizes(f, "Storage", &bufs)
     }
 }
 
@@ -284,5 +308,28 @@ mod storage_tests {
         s.wipe();
         let (b, ex) = s.split();
         assert!(b.tls_write.iter().chain(ex.iter()).all(|&x| x == 0));
+    }
+
+    #[test]
+    fn buffers_debug_shows_sizes_only() {
+        let mut s = Storage::new();
+        let (b, _) = s.split();
+        b.tls_read[..6].copy_from_slice(b"SECRET");
+        b.tcp_tx[..6].copy_from_slice(b"SECRET");
+        assert_eq!(
+            std::format!("{b:?}"),
+            std::format!(
+                "Buffers {{ tcp_rx: {TCP_RX_BUF_LEN}, tcp_tx: {TCP_TX_BUF_LEN}, \
+                 tls_read: {TLS_READ_BUF_LEN}, tls_write: {TLS_WRITE_BUF_LEN} }}"
+            )
+        );
+        assert_eq!(
+            std::format!("{s:?}"),
+            std::format!(
+                "Storage {{ tcp_rx: {TCP_RX_BUF_LEN}, tcp_tx: {TCP_TX_BUF_LEN}, \
+                 tls_read: {TLS_READ_BUF_LEN}, tls_write: {TLS_WRITE_BUF_LEN}, \
+                 exchange: {EXCHANGE_BUF_LEN} }}"
+            )
+        );
     }
 }

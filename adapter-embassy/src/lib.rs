@@ -63,7 +63,7 @@
 //! `defmt::Format` on the error types. Request and response bytes, which hold secrets,
 //! codes and tokens, are never logged.
 //!
-//! MSRV: Rust 1.88.
+//! MSRV: Rust 1.91 (smoltcp 0.13, under embassy-net, needs it; the core needs 1.88).
 #![no_std]
 #![forbid(unsafe_code)]
 
