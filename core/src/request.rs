@@ -21,6 +21,8 @@
 //! );
 //! ```
 
+use core::fmt;
+
 use crate::basic::BasicAuth;
 use crate::form::{self, Space};
 use crate::provider::{AuthMethod, EndpointError, GrantTypeParam, Provider, ProviderKind};
@@ -275,13 +277,25 @@ const RESERVED: &[&str] = &[
 /// Client credentials in the `Authorization` field are secret too.
 pub const SECRET_PARAMS: &[&str] = &["client_secret", "code", "code_verifier", "refresh_token"];
 
+/// Extra body parameters. `Debug` shows their names and redacted values: a name
+/// picoauth does not know (`client_assertion`, `password`, …) may carry a secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Extra<'a>(&'a [(&'a str, &'a str)]);
+
+impl fmt::Debug for Extra<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = self.0.iter().map(|&(n, v)| (n, SecretStr::new(v)));
+        f.debug_map().entries(redacted).finish()
+    }
+}
+
 /// A token request, ready to encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenRequest<'a> {
     provider: Provider<'a>,
     auth: ClientAuth<'a>,
     grant: Grant<'a>,
-    extra: &'a [(&'a str, &'a str)],
+    extra: Extra<'a>,
     user_agent: &'a str,
     always_grant_type: bool,
     continuous_refresh: bool,
@@ -294,7 +308,7 @@ impl<'a> TokenRequest<'a> {
             provider: *provider,
             auth,
             grant,
-            extra: &[],
+            extra: Extra(&[]),
             user_agent: DEFAULT_USER_AGENT,
             always_grant_type: false,
             continuous_refresh: false,
@@ -305,7 +319,7 @@ impl<'a> TokenRequest<'a> {
     /// `refresh_on`). Names picoauth sends itself are refused at encoding.
     #[must_use]
     pub const fn with_extra(mut self, extra: &'a [(&'a str, &'a str)]) -> Self {
-        self.extra = extra;
+        self.extra = Extra(extra);
         self
     }
 
@@ -412,7 +426,7 @@ impl<'a> TokenRequest<'a> {
         {
             return Err(EncodeError::InvalidExtraParam);
         }
-        for &(name, value) in self.extra {
+        for &(name, value) in self.extra.0 {
             if name.is_empty() || RESERVED.contains(&name) {
                 return Err(EncodeError::InvalidExtraParam);
             }
@@ -456,7 +470,7 @@ impl<'a> TokenRequest<'a> {
         if self.continuous_refresh {
             param(sink, "continuous_refresh", "true");
         }
-        for &(name, value) in self.extra {
+        for &(name, value) in self.extra.0 {
             param(sink, name, value);
         }
     }

@@ -62,8 +62,12 @@ fn every_public_type_holding_a_secret_redacts_it_in_debug() {
     assert!(core::str::from_utf8(ex2.request())
         .unwrap()
         .contains(REFRESH));
+    // A parameter picoauth does not know may carry a secret (RFC 7523's assertion).
+    let extra = [("client_assertion", SECRET)];
+    let extra_req = refresh_req.with_extra(&extra);
     let debugs = [
         ("TokenRequest", format!("{code_req:?} {refresh_req:?}")),
+        ("TokenRequest extra", format!("{extra_req:?}")),
         (
             "ClientAuth",
             format!("{:?}", ClientAuth::basic("c", ClientSecret::new(SECRET))),
