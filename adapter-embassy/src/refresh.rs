@@ -40,7 +40,10 @@
 //! - A failed flash write of a refresh answer: the provider has rotated already, so
 //!   the answer is kept in RAM ([`RefreshLoop::has_unsaved_answer`]) and nothing is
 //!   handed out; every later call writes it first (no new exchange) and hands it out
-//!   once that write succeeds. A power cut before then loses the installation.
+//!   once that write succeeds. A power cut before then loses the installation. A
+//!   working buffer too small for the answer's encoding is such a failed write
+//!   ([`PersistError::BufferTooSmall`] with the size needed): the set is there to copy
+//!   out of [`RefreshLoop::token_set`] and save with a larger buffer.
 //! - Transport failures (timeouts included: every exchange is bounded by
 //!   [`Timeouts::total`](crate::Timeouts::total)) and other refusals are returned as
 //!   they are; the caller waits before trying again.
@@ -318,7 +321,8 @@ impl defmt::Format for RefreshError {
 ///
 /// `C` is the wall clock (token expiries are Unix seconds); `T` and `S` the token
 /// set's capacities. `work` is the flash map's working buffer
-/// ([`persist::buffer_len`](crate::persist::buffer_len) of the encoded set).
+/// ([`persist::buffer_len`](crate::persist::buffer_len) of the encoded set; size it for
+/// the longest tokens and scope a refresh may bring, up to `T` and `S`).
 pub struct RefreshLoop<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> {
     store: &'a mut TokenStore<F>,
     set: TokenSet<T, S>,
@@ -614,12 +618,10 @@ impl<F: NorFlash, C: UnixClock, const T: usize, const S: usize> OnAnswer
             .apply_refresh(self.set, token, now, self.slot, self.work)
             .await
             .map(|_| ());
-        if let Err(
-            PersistError::Flash(_)
-            | PersistError::Full
-            | PersistError::Corrupted
-            | PersistError::Storage,
-        ) = r
+        // Every failure but an answer that does not fit the set is a failed write
+        // (flash, a full region, or a working buffer sized for a smaller set).
+        if r.as_ref()
+            .is_err_and(|e| !matches!(e, PersistError::TokenSet(_)))
         {
             // The provider has rotated; the answer exists only here now. Keep it in
             // RAM (handed out only once a later write succeeds) rather than lose it.

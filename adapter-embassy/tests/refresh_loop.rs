@@ -22,7 +22,7 @@ use picoauth::json::slack::{self, SlackV2};
 use picoauth::provider::{Provider, SLACK_V2};
 use picoauth::request::{ClientAuth, TokenRequest};
 use picoauth::token_set::{Slot, TokenSet};
-use picoauth_embassy::persist::{PersistError, TokenStore};
+use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 use picoauth_embassy::refresh::{classify, Reauthorization, Refusal, State};
 use picoauth_embassy::{
     Error, OnAnswer, RefreshError, RefreshLoop, Stage, Stream, Transport, UnixClock,
@@ -330,6 +330,53 @@ fn a_failed_flash_write_then_a_power_cut_leaves_the_old_set() {
     // Power cut (the loop and its RAM are gone): flash still holds the old set.
     flash.0.fail.store(false, Ordering::SeqCst);
     assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access1");
+}
+
+#[test]
+fn an_answer_too_large_for_the_work_buffer_is_kept_in_ram_not_lost() {
+    // `work` sized for the provisioned set, as the docs said; the refresh answer's
+    // tokens are longer, so its encoding no longer fits.
+    let flash = provisioned(1, 60);
+    advance(60);
+    let f = flash.clone();
+    run(async move {
+        let mut store = store(&f);
+        let fitted = buffer_len(slack_set(1, 60).encoded_len().unwrap());
+        let mut work = vec![0u8; fitted];
+        let mut buf = [0u8; 4096];
+        let mut net = Scripted::new([http("200 OK", "", &slack_token(1_000_000, 3600))]);
+        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let r = lp.access_token(&mut net, &mut buf).await.map(|_| ());
+            assert!(
+                matches!(
+                    r,
+                    Err(RefreshError::Persist(PersistError::BufferTooSmall(n))) if n > fitted
+                ),
+                "{r:?}"
+            );
+            // The provider has rotated: the new refresh token exists only in RAM now.
+            assert!(lp.has_unsaved_answer(), "the answer is kept in RAM");
+        }
+        assert_eq!(
+            net.requests.len(),
+            1,
+            "the dead refresh token is not sent again"
+        );
+        let main = lp.token_set().credential(Slot::Main).unwrap();
+        assert_eq!(
+            main.refresh_token.as_ref().unwrap().expose(),
+            "xoxe-1-refresh1000000"
+        );
+        // The caller can still save it with a larger buffer.
+        let kept = lp.token_set().clone();
+        drop(lp);
+        let mut larger = [0u8; 2048];
+        store.save(&kept, &mut larger).await.unwrap();
+    });
+    assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access1000000");
 }
 
 #[test]
