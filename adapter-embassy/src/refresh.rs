@@ -44,6 +44,8 @@
 //!   working buffer too small for the answer's encoding is such a failed write
 //!   ([`PersistError::BufferTooSmall`] with the size needed): the set is there to copy
 //!   out of [`RefreshLoop::token_set`] and save with a larger buffer.
+//! - A provider of another kind than the token set's is refused before the refresh
+//!   token is sent: its answer could not be applied.
 //! - Transport failures (timeouts included: every exchange is bounded by
 //!   [`Timeouts::total`](crate::Timeouts::total)) and other refusals are returned as
 //!   they are; the caller waits before trying again.
@@ -268,7 +270,8 @@ pub enum RefreshError {
     /// malformed answer).
     Transport(Error),
     /// Flash failed, or the answer does not fit the token set: the new tokens were
-    /// not stored, and not handed out.
+    /// not stored, and not handed out. Also a provider of another kind than the token
+    /// set's (`TokenSet(ProviderMismatch)`), refused before anything is sent.
     Persist(PersistError),
     /// The slot asked for holds no credential.
     NoCredential(Slot),
@@ -494,6 +497,13 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     ) -> Result<(), RefreshError> {
         self.ready()?;
         self.save_unsaved().await?;
+        // An answer of another kind could never be applied to the set: the provider
+        // would rotate the refresh token and the answer would be lost.
+        if self.provider.kind != self.set.provider() {
+            return Err(RefreshError::Persist(PersistError::TokenSet(
+                TokenSetError::ProviderMismatch,
+            )));
+        }
         let refresh_token: SecretText<T> = self
             .set
             .credential(slot)

@@ -21,7 +21,7 @@ use picoauth::exchange::{Outcome, Token};
 use picoauth::json::slack::{self, SlackV2};
 use picoauth::provider::{Provider, SLACK_V2};
 use picoauth::request::{ClientAuth, TokenRequest};
-use picoauth::token_set::{Slot, TokenSet};
+use picoauth::token_set::{Slot, TokenSet, TokenSetError};
 use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 use picoauth_embassy::refresh::{classify, Reauthorization, Refusal, State};
 use picoauth_embassy::{
@@ -377,6 +377,43 @@ fn an_answer_too_large_for_the_work_buffer_is_kept_in_ram_not_lost() {
         store.save(&kept, &mut larger).await.unwrap();
     });
     assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access1000000");
+}
+
+#[test]
+fn a_provider_of_another_kind_gets_no_refresh_token() {
+    // A Slack token set, and a loop configured with an RFC 6749 provider: its answer
+    // could never be applied to the set, so the refresh token must not be sent.
+    static OTHER: Provider<'static> = picoauth::provider::Provider::rfc6749(
+        picoauth::provider::Endpoint::https("slack.com", "/api/oauth.v2.access"),
+    );
+    let flash = provisioned(1, 60);
+    advance(60);
+    let f = flash.clone();
+    run(async move {
+        let mut store = store(&f);
+        let mut work = [0u8; 2048];
+        let mut buf = [0u8; 4096];
+        let mut net = Scripted::new([http(
+            "200 OK",
+            "",
+            r#"{"access_token":"at2","token_type":"Bearer","refresh_token":"rt2","expires_in":3600}"#,
+        )]);
+        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &OTHER, auth(), LEEWAY, &mut work)
+            .await
+            .unwrap();
+        let r = lp.access_token(&mut net, &mut buf).await.map(|_| ());
+        assert!(
+            matches!(
+                r,
+                Err(RefreshError::Persist(PersistError::TokenSet(
+                    TokenSetError::ProviderMismatch
+                )))
+            ),
+            "{r:?}"
+        );
+        assert!(net.requests.is_empty(), "{:?}", net.requests);
+    });
+    assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access1");
 }
 
 #[test]
