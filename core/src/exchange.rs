@@ -506,7 +506,7 @@ pub mod asynch {
     use embedded_io_async::{Read, Write};
 
     use super::{Answer, Exchange, ExchangeError, Reading};
-    use crate::http::response::Status;
+    use crate::http::response::{ResponseReader, Status};
     use crate::request::TokenRequest;
 
     /// Runs one exchange over `io`; see [`blocking::exchange`](super::blocking::exchange).
@@ -525,7 +525,9 @@ pub mod asynch {
     }
 
     /// Writes the request and reads the whole response without interpreting it; see
-    /// [`blocking::read_response`](super::blocking::read_response).
+    /// [`blocking::read_response`](super::blocking::read_response). A future dropped
+    /// part-way (a caller's timeout) leaves nothing behind in `buf`: the request and
+    /// the part of the response read so far are wiped.
     ///
     /// # Errors
     /// See [`ExchangeError`].
@@ -539,20 +541,38 @@ pub mod asynch {
             .await
             .map_err(ExchangeError::Io)?;
         io.flush().await.map_err(ExchangeError::Io)?;
-        let mut reading = ex.into_reading();
+        // Wiped on failure, and when this future is dropped part-way (a caller's
+        // timeout): the partial response may hold tokens.
+        let mut reading = WipeOnDrop(ex.into_reading());
         loop {
-            let step = match io.read(reading.spare()).await {
-                Ok(n) => reading.read_done(n).map_err(ExchangeError::from),
+            let step = match io.read(reading.0.spare()).await {
+                Ok(n) => reading.0.read_done(n).map_err(ExchangeError::from),
                 Err(e) => Err(ExchangeError::Io(e)),
             };
             match step {
-                Ok(Status::Complete) => return Ok(reading),
+                Ok(Status::Complete) => return Ok(reading.keep()),
                 Ok(Status::NeedMore) => {}
-                Err(e) => {
-                    reading.wipe();
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// A reading that is wiped when dropped, unless [`keep`](Self::keep) hands it out.
+    struct WipeOnDrop<'b>(Reading<'b>);
+
+    impl<'b> WipeOnDrop<'b> {
+        fn keep(mut self) -> Reading<'b> {
+            let empty = Reading {
+                kind: self.0.kind,
+                reader: ResponseReader::new(&mut []),
+            };
+            core::mem::replace(&mut self.0, empty)
+        }
+    }
+
+    impl Drop for WipeOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.wipe();
         }
     }
 }

@@ -185,6 +185,52 @@ fn request_bytes_are_wiped_once_sent_or_dropped() {
     assert!(buf.iter().all(|&b| b == 0), "failed response not wiped");
 }
 
+#[test]
+fn a_response_is_wiped_when_the_async_driver_is_cancelled_half_way() {
+    // A peer that sends half a token answer and then nothing: the caller's timeout
+    // drops the driver's future, and the half answer must not stay in the buffer.
+    use core::future::Future as _;
+    struct Stall<'a>(&'a [u8]);
+    impl embedded_io_async::ErrorType for Stall<'_> {
+        type Error = core::convert::Infallible;
+    }
+    impl embedded_io_async::Read for Stall<'_> {
+        async fn read(&mut self, out: &mut [u8]) -> Result<usize, Self::Error> {
+            if self.0.is_empty() {
+                core::future::pending::<()>().await;
+            }
+            let n = self.0.len().min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    impl embedded_io_async::Write for Stall<'_> {
+        async fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> {
+            Ok(b.len())
+        }
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let provider = rfc();
+    let req = TokenRequest::new(
+        &provider,
+        ClientAuth::post("client", ClientSecret::new(SECRET)),
+        Grant::refresh_token(REFRESH),
+    );
+    let partial =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{{\"access_token\":\"{ACCESS}\"");
+    let mut buf = [0u8; 1024];
+    {
+        let mut io = Stall(partial.as_bytes());
+        let mut fut = core::pin::pin!(exchange::asynch::read_response(&mut io, &req, &mut buf));
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+    assert!(buf.iter().all(|&b| b == 0), "cancelled response not wiped");
+}
+
 fn interim_stream(n: usize) -> Vec<u8> {
     let mut v = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(n);
     v.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
