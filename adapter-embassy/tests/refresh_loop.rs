@@ -234,6 +234,17 @@ fn stored_access(flash: &TestFlash) -> String {
 
 // ---------------------------------------------------------------------------------------
 
+/// The loop over `store`, refreshing at `provider` with [`auth`] and [`LEEWAY`].
+async fn open<'a>(
+    store: &'a mut TokenStore<TestFlash>,
+    provider: &'a Provider<'a>,
+    work: &'a mut [u8],
+) -> Loop<'a> {
+    RefreshLoop::open(store, provider, auth(), LEEWAY, work)
+        .await
+        .expect("open the loop")
+}
+
 fn store(flash: &TestFlash) -> TokenStore<TestFlash> {
     TokenStore::new(flash.clone(), 0..LEN as u32).expect("store")
 }
@@ -247,9 +258,7 @@ fn a_valid_token_needs_no_exchange_and_an_expiring_one_is_refreshed_and_persiste
         let mut work = [0u8; 2048];
         let mut buf = [0u8; 4096];
         let mut net = Scripted::new([http("200 OK", "", &slack_token(2, 3600))]);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         assert_eq!(lp.state(), State::Active);
         assert_eq!(lp.refresh_due_at(), Some(START + 3600 - LEEWAY));
         let t = lp.access_token(&mut net, &mut buf).await.unwrap();
@@ -283,9 +292,7 @@ fn a_failed_flash_write_hands_out_nothing_and_the_answer_is_written_later() {
         let mut work = [0u8; 2048];
         let mut buf = [0u8; 4096];
         let mut net = Scripted::new([http("200 OK", "", &slack_token(2, 3600))]);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         f.0.fail.store(true, Ordering::SeqCst);
         for _ in 0..3 {
             let r = lp.access_token(&mut net, &mut buf).await;
@@ -320,9 +327,7 @@ fn a_failed_flash_write_then_a_power_cut_leaves_the_old_set() {
         let mut work = [0u8; 2048];
         let mut buf = [0u8; 4096];
         let mut net = Scripted::new([http("200 OK", "", &slack_token(2, 3600))]);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         f.0.fail.store(true, Ordering::SeqCst);
         let r = lp.access_token(&mut net, &mut buf).await;
         assert!(matches!(r, Err(RefreshError::Persist(_))), "{r:?}");
@@ -336,18 +341,16 @@ fn a_failed_flash_write_then_a_power_cut_leaves_the_old_set() {
 fn an_answer_too_large_for_the_work_buffer_is_kept_in_ram_not_lost() {
     // `work` sized for the provisioned set, as the docs said; the refresh answer's
     // tokens are longer, so its encoding no longer fits.
+    let fitted = buffer_len(slack_set(1, 60).encoded_len().unwrap());
     let flash = provisioned(1, 60);
     advance(60);
     let f = flash.clone();
     run(async move {
+        let mut net = Scripted::new([http("200 OK", "", &slack_token(1_000_000, 3600))]);
         let mut store = store(&f);
-        let fitted = buffer_len(slack_set(1, 60).encoded_len().unwrap());
         let mut work = vec![0u8; fitted];
         let mut buf = [0u8; 4096];
-        let mut net = Scripted::new([http("200 OK", "", &slack_token(1_000_000, 3600))]);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         for _ in 0..2 {
             let r = lp.access_token(&mut net, &mut buf).await.map(|_| ());
             assert!(
@@ -386,22 +389,20 @@ fn a_provider_of_another_kind_gets_no_refresh_token() {
     static OTHER: Provider<'static> = picoauth::provider::Provider::rfc6749(
         picoauth::provider::Endpoint::https("slack.com", "/api/oauth.v2.access"),
     );
+    const ANSWER: &str =
+        r#"{"access_token":"at2","token_type":"Bearer","refresh_token":"rt2","expires_in":3600}"#;
     let flash = provisioned(1, 60);
     advance(60);
     let f = flash.clone();
     run(async move {
+        let mut net = Scripted::new([http("200 OK", "", ANSWER)]);
         let mut store = store(&f);
         let mut work = [0u8; 2048];
-        let mut buf = [0u8; 4096];
-        let mut net = Scripted::new([http(
-            "200 OK",
-            "",
-            r#"{"access_token":"at2","token_type":"Bearer","refresh_token":"rt2","expires_in":3600}"#,
-        )]);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &OTHER, auth(), LEEWAY, &mut work)
+        let mut lp = open(&mut store, &OTHER, &mut work).await;
+        let r = lp
+            .access_token(&mut net, &mut [0u8; 4096])
             .await
-            .unwrap();
-        let r = lp.access_token(&mut net, &mut buf).await.map(|_| ());
+            .map(|_| ());
         assert!(
             matches!(
                 r,
@@ -435,10 +436,7 @@ fn reauthorization_is_typed_sticky_and_survives_a_reboot() {
             // Each boot: a new store and loop over the same flash bytes.
             let mut store = store(&f);
             let mut work = [0u8; 2048];
-            let mut lp: Loop<'_> =
-                RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-                    .await
-                    .unwrap();
+            let mut lp = open(&mut store, &PROVIDER, &mut work).await;
             if boot > 0 {
                 assert_eq!(
                     lp.state(),
@@ -471,9 +469,7 @@ fn reauthorization_is_typed_sticky_and_survives_a_reboot() {
         let mut work = [0u8; 2048];
         store.save(&slack_set(7, 10), &mut work).await.unwrap();
         advance(10);
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         assert_eq!(lp.state(), State::Active);
         let t = lp.access_token(&mut net, &mut buf).await.unwrap();
         assert_eq!(t.expose(), "xoxe.xoxb-1-access8");
@@ -497,9 +493,7 @@ fn retry_after_is_honoured_without_touching_the_network() {
         let mut store = store(&flash);
         let mut work = [0u8; 2048];
         let mut buf = [0u8; 4096];
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         let r = lp.access_token(&mut net, &mut buf).await;
         assert!(
             matches!(
@@ -546,9 +540,7 @@ fn timed_out_at_the_deadline(script: Script) {
         let mut store = store(&f);
         let mut work = [0u8; 2048];
         let mut buf = [0u8; 4096];
-        let mut lp: Loop<'_> = RefreshLoop::open(&mut store, &PROVIDER, auth(), LEEWAY, &mut work)
-            .await
-            .unwrap();
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
         let r = lp.access_token(&mut net, &mut buf).await.map(|_| ());
         assert!(
             matches!(
