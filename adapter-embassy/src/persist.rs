@@ -27,6 +27,7 @@ use picoauth::exchange::Token;
 use picoauth::token_set::{CodecError, Credential, Slot, TokenSet, TokenSetError};
 use sequential_storage::cache::{Cache, Uncached};
 use sequential_storage::map::{MapConfig, MapStorage};
+use zeroize::Zeroize as _;
 
 /// The map key under which the token set is stored.
 pub const TOKEN_SET_KEY: u8 = 1;
@@ -145,7 +146,8 @@ impl<F: NorFlash> TokenStore<F> {
         self.map.destroy().0
     }
 
-    /// The stored token set, or `None` if none was ever stored.
+    /// The stored token set, or `None` if none was ever stored. `buf` (the map's
+    /// working buffer) holds the encoded set while this runs, and is wiped after it.
     ///
     /// # Errors
     /// [`PersistError`] if flash fails or the stored bytes do not decode.
@@ -153,7 +155,8 @@ impl<F: NorFlash> TokenStore<F> {
         &mut self,
         buf: &mut [u8],
     ) -> Result<Option<TokenSet<T, S>>, PersistError> {
-        let bytes: Option<&[u8]> = self.map.fetch_item(buf, &TOKEN_SET_KEY).await?;
+        let wipe = WipeOnDrop(buf);
+        let bytes: Option<&[u8]> = self.map.fetch_item(&mut *wipe.0, &TOKEN_SET_KEY).await?;
         bytes
             .map(|b| TokenSet::decode(b).map_err(PersistError::Codec))
             .transpose()
@@ -161,7 +164,7 @@ impl<F: NorFlash> TokenStore<F> {
 
     /// Stores `set` (provisioning, or moving a set from elsewhere into the map).
     /// When this returns `Ok`, the set is on flash; the one before stays readable
-    /// until then.
+    /// until then. `buf` holds the encoded set while this runs, and is wiped after it.
     ///
     /// # Errors
     /// [`PersistError`] if the set does not encode in `buf` or flash fails.
@@ -170,6 +173,8 @@ impl<F: NorFlash> TokenStore<F> {
         set: &TokenSet<T, S>,
         buf: &mut [u8],
     ) -> Result<(), PersistError> {
+        let wipe = WipeOnDrop(buf);
+        let buf = &mut *wipe.0;
         let len = set.encoded_len().map_err(PersistError::Codec)?;
         // sequential-storage serializes key and value into its working buffer, so
         // the encoding cannot live there too: it goes in the tail of `buf`, the
@@ -239,6 +244,16 @@ impl<F: NorFlash> TokenStore<F> {
             dst.copy_from_slice(b);
             Some(b.len())
         }))
+    }
+}
+
+/// A caller's buffer that held tokens, wiped (`zeroize`) when dropped: on every return
+/// path, and when the future holding it is dropped part-way.
+pub(crate) struct WipeOnDrop<'b>(pub(crate) &'b mut [u8]);
+
+impl Drop for WipeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 

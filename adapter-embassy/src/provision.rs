@@ -42,9 +42,8 @@ use embedded_storage_async::nor_flash::{NorFlash, NorFlashErrorKind};
 use picoauth::provision::{Image, ImageError, HEADER_LEN};
 use picoauth::token_set::TokenSet;
 use picoauth::ClientSecret;
-use zeroize::Zeroize as _;
 
-use crate::persist::{PersistError, TokenStore, REFUSAL_KEY, TOKEN_SET_KEY};
+use crate::persist::{PersistError, TokenStore, WipeOnDrop, REFUSAL_KEY, TOKEN_SET_KEY};
 
 /// The map key under which the client id and secret are stored.
 pub const CLIENT_KEY: u8 = 3;
@@ -244,16 +243,6 @@ where
 
 const fn round_up(n: usize, to: usize) -> usize {
     n.div_ceil(to) * to
-}
-
-/// The caller's buffer, wiped when [`provision`] returns (on every path) and when its
-/// future is dropped part-way.
-struct WipeOnDrop<'b>(&'b mut [u8]);
-
-impl Drop for WipeOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
 }
 
 /// An invalid image: erased if the device is provisioned, an error otherwise.

@@ -418,6 +418,26 @@ fn a_provider_of_another_kind_gets_no_refresh_token() {
 }
 
 #[test]
+fn the_stores_working_buffer_keeps_no_token() {
+    // The map's working buffer holds the encoded set (both tokens in clear) while it
+    // is read or written; afterwards it holds nothing, on flash errors too.
+    let has = |work: &[u8], token: &str| work.windows(token.len()).any(|w| w == token.as_bytes());
+    let flash = provisioned(1, 60);
+    let mut store = store(&flash);
+    let mut work = [0u8; 2048];
+    let _: Set = block_on(store.load(&mut work)).unwrap().unwrap();
+    assert!(!has(&work, "xoxe-1-refresh1"), "load left the set in work");
+    block_on(store.save(&slack_set(2, 60), &mut work)).unwrap();
+    assert!(!has(&work, "xoxe-1-refresh2"), "save left the set in work");
+    flash.0.fail.store(true, Ordering::SeqCst);
+    assert!(block_on(store.save(&slack_set(3, 60), &mut work)).is_err());
+    assert!(
+        !has(&work, "xoxe-1-refresh3"),
+        "a failed save left the set in work"
+    );
+}
+
+#[test]
 fn reauthorization_is_typed_sticky_and_survives_a_reboot() {
     let flash = provisioned(1, 60);
     advance(60);
