@@ -300,8 +300,26 @@ impl Installation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An RFC 6749 installation keyed `caller:k`, read at `now` from an answer with a
+    /// refresh token and `expires_in`.
+    pub(crate) fn rfc6749_installation(expires_in: u64, now: u64) -> Installation {
+        let body = format!(
+            r#"{{"access_token":"a","token_type":"Bearer","refresh_token":"r","expires_in":{expires_in}}}"#
+        );
+        let Ok(picoauth::json::rfc6749::Rfc6749::Token(t)) =
+            picoauth::json::rfc6749::parse(body.as_bytes())
+        else {
+            panic!("{body}")
+        };
+        let o = Outcome::Token {
+            status: 200,
+            token: Token::Rfc6749(t),
+        };
+        Installation::from_outcome(&o, Some(InstallationKey::caller("k").unwrap()), now).unwrap()
+    }
 
     #[test]
     fn keys_round_trip_and_refuse_bad_input() {

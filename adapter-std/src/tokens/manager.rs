@@ -35,7 +35,9 @@ use picoauth::token_set::Slot;
 use super::counters::{CounterSnapshot, Counters};
 use super::installation::{InstallationKey, Status};
 use super::refusal::{classify, Refusal};
-use super::store::{millis, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore};
+use super::store::{
+    millis, now_ms, secs_to_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore,
+};
 use super::StoredTokenSet;
 use crate::asynch::Client;
 use crate::owned::Secret;
@@ -200,10 +202,9 @@ fn cached_of(stored: &Stored) -> Option<Cached> {
     let c = tokens.credential(primary(tokens))?;
     Some(Cached {
         token: Secret::new(c.access_token.expose()),
-        expires_ms: stored.expires_ms.or_else(|| {
-            c.access_expires_at
-                .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000)
-        }),
+        expires_ms: stored
+            .expires_ms
+            .or_else(|| c.access_expires_at.map(secs_to_ms)),
     })
 }
 
@@ -534,15 +535,10 @@ impl<S: TokenStore> TokenManager<S> {
                 Ok(Ok(next)) => {
                     if slot == main {
                         exchange_ms = took;
-                        expires_ms =
-                            next.credential(main)
-                                .and_then(|c| c.access_expires_at)
-                                .map(|s| {
-                                    let secs = i64::try_from(s).unwrap_or(i64::MAX / 1000);
-                                    // `next` was built at `start / 1000` (floored): add back the
-                                    // lifetime to the precise start.
-                                    start + (secs - start / 1000) * 1000
-                                });
+                        expires_ms = next
+                            .credential(main)
+                            .and_then(|c| c.access_expires_at)
+                            .map(|s| precise_expiry(start, s));
                     }
                     updated = next;
                 }
@@ -719,6 +715,49 @@ impl<S: TokenStore> TokenManager<S> {
     }
 }
 
+/// When a token expiring at `expires_at` (Unix seconds, as the token set keeps it,
+/// built at `start_ms / 1000` floored) expires, counted from the precise `start_ms`;
+/// `i64::MAX` at most (a provider's huge `expires_in` saturates, never overflows).
+fn precise_expiry(start_ms: i64, expires_at: u64) -> i64 {
+    let lifetime_ms = secs_to_ms(expires_at).saturating_sub(start_ms / 1000 * 1000);
+    start_ms.saturating_add(lifetime_ms)
+}
+
 async fn sleep_ms(ms: i64) {
     tokio::time::sleep(Duration::from_millis(u64::try_from(ms.max(0)).unwrap_or(0))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::installation::tests::rfc6749_installation;
+
+    #[test]
+    fn a_huge_expires_in_saturates_the_cached_expiry() {
+        // 10^17 s fits the token set's seconds and `i64`, not `i64` milliseconds.
+        let stored = Stored {
+            installation: rfc6749_installation(100_000_000_000_000_000, 1_700_000_000),
+            generation: 1,
+            expires_ms: None,
+            retry_at_ms: None,
+        };
+        let cached = cached_of(&stored).unwrap();
+        assert_eq!(cached.expires_ms, Some(i64::MAX));
+        assert_eq!(
+            precise_expiry(1_700_000_000_123, 100_000_000_000_000_000),
+            i64::MAX
+        );
+        assert_eq!(
+            precise_expiry(1_700_000_000_123, 1_700_000_060),
+            1_700_000_060_123
+        );
+        let normal = Stored {
+            installation: rfc6749_installation(60, 1_700_000_000),
+            ..stored
+        };
+        assert_eq!(
+            cached_of(&normal).unwrap().expires_ms,
+            Some(1_700_000_060_000)
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use picoauth::provider::ProviderKind;
 
 use super::installation::{Installation, InstallationInfo, InstallationKey, Status};
-use super::store::{StoreError, Stored};
+use super::store::{secs_to_ms, StoreError, Stored};
 use super::StoredTokenSet;
 
 /// The columns of an installation, encoded.
@@ -23,12 +23,9 @@ pub(crate) struct Row {
 /// The earliest expiry of a refreshable credential, in Unix ms: the precise expiry
 /// of the token handed out when known, else the token set's own (seconds).
 pub(crate) fn due_ms(i: &Installation, expires_ms: Option<i64>) -> Option<i64> {
-    let secs = i
-        .tokens
-        .next_refresh_due()
-        .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 1000) * 1000);
+    let secs = i.tokens.next_refresh_due().map(secs_to_ms);
     match (secs, expires_ms) {
-        (Some(s), Some(e)) => Some(e.min(s + 999)),
+        (Some(s), Some(e)) => Some(e.min(s.saturating_add(999))),
         (s, e) => s.or(e),
     }
 }
@@ -111,4 +108,21 @@ pub(crate) fn decode(
         expires_ms,
         retry_at_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::installation::tests::rfc6749_installation;
+
+    #[test]
+    fn a_huge_expires_in_saturates_the_due_time() {
+        // 10^17 s fits the token set's seconds and `i64`, not `i64` milliseconds.
+        let i = rfc6749_installation(100_000_000_000_000_000, 1_700_000_000);
+        assert_eq!(due_ms(&i, None), Some(i64::MAX));
+        assert_eq!(due_ms(&i, Some(5)), Some(5));
+        let normal = rfc6749_installation(60, 1_700_000_000);
+        assert_eq!(due_ms(&normal, None), Some(1_700_000_060_000));
+        assert_eq!(due_ms(&normal, Some(i64::MAX)), Some(1_700_000_060_999));
+    }
 }

@@ -181,3 +181,9 @@ pub fn now_ms() -> i64 {
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Unix seconds (a token set's expiry) in Unix milliseconds, `i64::MAX` past that: a
+/// provider's huge `expires_in` saturates rather than overflowing.
+pub(crate) fn secs_to_ms(s: u64) -> i64 {
+    millis(Duration::from_secs(s))
+}
