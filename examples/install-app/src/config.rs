@@ -93,8 +93,9 @@ pub struct ProviderConfig {
     pub token_url: String,
 }
 
-/// The app's configuration.
-#[derive(Clone, Debug)]
+/// The app's configuration (`Debug` shows the store URL by its scheme only, and
+/// redacts the secrets).
+#[derive(Clone)]
 pub struct Config {
     /// Where to listen.
     pub listen: SocketAddr,
@@ -120,6 +121,38 @@ pub struct Config {
     pub page_refresh_secs: u32,
     /// Token-manager timing (tests use seconds-long tokens).
     pub manager: picoauth_std::tokens::ManagerConfig,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url)
+            .field("store_url", &shown_store_url(&self.store_url))
+            .field("state_key", &self.state_key)
+            .field("state_lifetime_secs", &self.state_lifetime_secs)
+            .field("providers", &self.providers)
+            .field("extra_ca_pem", &self.extra_ca_pem)
+            .field("introspect_url", &self.introspect_url)
+            .field("page_refresh_secs", &self.page_refresh_secs)
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+/// A store URL as it may be shown: `sqlite:PATH` as it is, anything else by its
+/// scheme only (a PostgreSQL URL may hold a password, in its user part or a
+/// `password=` parameter).
+pub(crate) fn shown_store_url(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return url.to_owned();
+    }
+    match url.split_once("://") {
+        Some((scheme, _)) if scheme.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            format!("{scheme}://[redacted]")
+        }
+        _ => "[redacted]".to_owned(),
+    }
 }
 
 /// A configuration error: which variable and why.
@@ -254,5 +287,41 @@ impl Config {
     /// Whether the state cookie gets `Secure` (the public URL is HTTPS).
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A configuration with `store_url` and nothing else of note.
+    pub(crate) fn with_store_url(store_url: &str) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: "http://127.0.0.1:3000".into(),
+            store_url: store_url.into(),
+            state_key: Some(Secret::new("state-key-0123456789")),
+            state_lifetime_secs: 600,
+            providers: Vec::new(),
+            extra_ca_pem: None,
+            introspect_url: None,
+            page_refresh_secs: 5,
+            manager: picoauth_std::tokens::ManagerConfig::default(),
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        for url in [
+            "postgres://app:db-pw-hunter2@db.internal/app",
+            "postgresql://db.internal/app?user=app&password=db-pw-hunter2",
+            "host=db user=app password=db-pw-hunter2",
+        ] {
+            let d = format!("{:?}", with_store_url(url));
+            assert!(!d.contains("hunter2") && !d.contains("state-key"), "{d}");
+        }
+        let d = format!("{:?}", with_store_url("sqlite:/var/lib/app.db"));
+        assert!(d.contains("sqlite:/var/lib/app.db"), "{d}");
+        assert!(format!("{:?}", with_store_url("postgres://x")).contains("postgres://[redacted]"));
     }
 }

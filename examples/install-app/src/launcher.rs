@@ -34,7 +34,11 @@ async fn run(config: Config) -> Result<(), String> {
         app.serve(listener, shutdown_signal()).await
     } else {
         let path = store_url.strip_prefix("sqlite:").ok_or_else(|| {
-            format!("PICOAUTH_STORE_URL must be sqlite:PATH or postgres://…, not {store_url:?}")
+            // Not echoed: a mistyped PostgreSQL URL still holds its password.
+            format!(
+                "PICOAUTH_STORE_URL must be sqlite:PATH or postgres://…, not {}",
+                crate::config::shown_store_url(&store_url)
+            )
         })?;
         let (store, used) = open_sqlite(path).map_err(|e| e.to_string())?;
         let app = App::new(config, store, used).map_err(|e| e.to_string())?;
@@ -126,5 +130,22 @@ pub fn run_command(args: &[String]) -> u8 {
             eprintln!("{e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mistyped_store_url_is_not_echoed() {
+        let config = crate::config::tests::with_store_url("postgress://app:db-pw-hunter2@db/app");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt.block_on(super::run(config)).unwrap_err();
+        assert!(
+            e.contains("PICOAUTH_STORE_URL") && !e.contains("hunter2"),
+            "{e}"
+        );
     }
 }
