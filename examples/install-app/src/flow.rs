@@ -350,9 +350,7 @@ async fn exchange_and_save<S: TokenStore>(
         .tokens
         .credential(picoauth::token_set::Slot::Main)
         .and_then(|c| c.access_expires_at)
-        .map(|s| {
-            issued_ms + (i64::try_from(s).unwrap_or(0) - i64::try_from(now).unwrap_or(0)) * 1000
-        });
+        .map(|s| expiry_ms(issued_ms, now, s));
     if let Err(e) = app.manager.store().put(&installation, expires_ms).await {
         tracing::warn!(error = %e, "saving an installation");
         return try_again(
@@ -381,9 +379,31 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// When a token expiring at `expires_at` (Unix seconds, read at `now`, Unix seconds)
+/// expires, counted from `issued_ms`; saturating, so a provider's huge `expires_in`
+/// cannot overflow.
+fn expiry_ms(issued_ms: i64, now: u64, expires_at: u64) -> i64 {
+    let lifetime_s = i64::try_from(expires_at)
+        .unwrap_or(i64::MAX)
+        .saturating_sub(i64::try_from(now).unwrap_or(0));
+    issued_ms.saturating_add(lifetime_s.saturating_mul(1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_of_a_huge_expires_in_saturates() {
+        assert_eq!(
+            expiry_ms(1_700_000_000_123, 1_700_000_000, 1_700_000_060),
+            1_700_000_060_123
+        );
+        // 10^17 s: fits the token set's seconds, not `i64` milliseconds.
+        let far = 100_000_000_000_000_000 + 1_700_000_000;
+        assert_eq!(expiry_ms(1_700_000_000_123, 1_700_000_000, far), i64::MAX);
+        assert_eq!(expiry_ms(5_000, 10, 1), -4_000);
+    }
 
     #[test]
     fn cookie_attributes() {

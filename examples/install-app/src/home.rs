@@ -18,8 +18,8 @@ use crate::App;
 fn relative(at_ms: Option<i64>, now_ms: i64) -> String {
     match at_ms {
         None => "no expiry".into(),
-        Some(t) if t >= now_ms => format!("in {} s", (t - now_ms) / 1000),
-        Some(t) => format!("expired {} s ago", (now_ms - t) / 1000),
+        Some(t) if t >= now_ms => format!("in {} s", t.saturating_sub(now_ms) / 1000),
+        Some(t) => format!("expired {} s ago", now_ms.saturating_sub(t) / 1000),
     }
 }
 
@@ -53,7 +53,7 @@ async fn row<S: TokenStore>(app: &App<S>, s: &Stored, now: i64) -> String {
         relative(
             c.access_expires_at
                 .and_then(|e| i64::try_from(e).ok())
-                .map(|e| e * 1000),
+                .map(|e| e.saturating_mul(1000)),
             now,
         )
     });
@@ -179,6 +179,15 @@ mod tests {
         assert_eq!(relative(None, 0), "no expiry");
         assert_eq!(relative(Some(5_000), 1_000), "in 4 s");
         assert_eq!(relative(Some(1_000), 4_000), "expired 3 s ago");
+        // A row's expiry (store data) far in the past or future: no overflow.
+        assert_eq!(
+            relative(Some(i64::MIN), 4_000),
+            format!("expired {} s ago", i64::MAX / 1000)
+        );
+        assert_eq!(
+            relative(Some(i64::MAX), -4_000),
+            format!("in {} s", i64::MAX / 1000)
+        );
     }
 
     #[test]
