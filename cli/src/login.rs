@@ -87,7 +87,8 @@ pub(crate) struct LoginArgs {
     #[arg(long, hide = true)]
     browser_follow: bool,
     /// Save what the login got as an installation in this token store
-    /// (`sqlite:PATH` or a `postgres://` URL).
+    /// (`sqlite:PATH`, a `postgres://` URL without a password, or `env:NAME`, the
+    /// environment variable holding either).
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     #[arg(long)]
     store: Option<String>,

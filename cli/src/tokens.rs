@@ -78,10 +78,12 @@ pub(crate) enum TokensCommand {
     },
 }
 
-/// `--store sqlite:PATH` or `--store postgres://…`.
+/// `--store sqlite:PATH`, `--store postgres://…` or `--store env:NAME`.
 #[derive(Debug, Args)]
 pub(crate) struct StoreArg {
-    /// The token store: `sqlite:PATH` or a `postgres://` URL.
+    /// The token store: `sqlite:PATH`, a `postgres://` URL without a password, or
+    /// `env:NAME`, the environment variable holding either (a URL with a password is
+    /// refused on the command line, where `ps` shows it to every local user).
     #[arg(long)]
     store: String,
 }
@@ -115,7 +117,46 @@ enum AnyStore {
     Postgres(picoauth_std::tokens::PostgresStore),
 }
 
+/// Whether a PostgreSQL URL carries a password: `user:password@` or a `password`
+/// parameter.
+fn has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let in_userinfo = authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    in_userinfo
+        || query.split('&').any(|p| {
+            p.split_once('=')
+                .map_or(p, |(k, _)| k)
+                .eq_ignore_ascii_case("password")
+        })
+}
+
+/// Opens the store `spec` names: `env:NAME` reads the spec from the environment
+/// variable `NAME`; a PostgreSQL URL with a password is taken from there only, never
+/// from the command line.
 async fn open(spec: &str) -> Result<AnyStore, Fail> {
+    let from_env;
+    let spec = match spec.strip_prefix("env:") {
+        Some(var) => {
+            from_env =
+                Zeroizing::new(std::env::var(var).map_err(|_| {
+                    Fail(EXIT_USAGE, format!("environment variable {var} is not set"))
+                })?);
+            from_env.as_str()
+        }
+        None if has_password(spec) => {
+            return Err(Fail(
+                EXIT_USAGE,
+                "--store: a password on the command line is shown by `ps` to every local \
+                 user; put the URL in an environment variable and give --store env:NAME"
+                    .into(),
+            ))
+        }
+        None => spec,
+    };
     if let Some(path) = spec.strip_prefix("sqlite:") {
         #[cfg(feature = "sqlite")]
         return picoauth_std::tokens::SqliteStore::open(path)
@@ -457,4 +498,48 @@ pub(crate) fn save(spec: &str, outcome: &Outcome<'_>, key: Option<&str>) -> Resu
         with_store!(store, st => st.put(&i, None).await.map_err(|e| e.to_string()))
     })?;
     Ok(i.key.store_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_the_store_url_is_refused_unless_from_the_environment() {
+        let rt = runtime().ok().unwrap();
+        for url in [
+            "postgres://app:db-pw-hunter2@db.internal/app",
+            "postgresql://app@db.internal/app?sslmode=disable&password=db-pw-hunter2",
+        ] {
+            let Err(Fail(code, msg)) = rt.block_on(open(url)) else {
+                panic!("{url} opened");
+            };
+            assert_eq!(code, EXIT_USAGE);
+            assert!(
+                msg.contains("env:NAME") && !msg.contains("hunter2"),
+                "{msg}"
+            );
+        }
+        for url in [
+            "postgres://app@db.internal/app",
+            "postgres:///app?host=/run/postgresql",
+        ] {
+            assert!(!has_password(url), "{url}");
+        }
+        let Err(Fail(code, msg)) = rt.block_on(open("env:PICOAUTH_TEST_UNSET_STORE_URL")) else {
+            panic!("opened");
+        };
+        assert_eq!(code, EXIT_USAGE);
+        assert!(msg.contains("PICOAUTH_TEST_UNSET_STORE_URL"), "{msg}");
+        #[cfg(feature = "sqlite")]
+        {
+            let db = std::env::temp_dir().join(format!("picoauth-cli-{}.db", std::process::id()));
+            std::env::set_var(
+                "PICOAUTH_TEST_STORE_URL",
+                format!("sqlite:{}", db.display()),
+            );
+            assert!(rt.block_on(open("env:PICOAUTH_TEST_STORE_URL")).is_ok());
+            let _ = std::fs::remove_file(&db);
+        }
+    }
 }
