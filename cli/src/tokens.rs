@@ -271,7 +271,8 @@ fn key(s: &str) -> Result<InstallationKey, Fail> {
 
 fn expiry(s: &Stored) -> String {
     match s.expires_ms {
-        Some(ms) => format!("{:+.0}s", (ms - now_ms()) as f64 / 1000.0),
+        // Saturating: the row's expiry is store data, any `i64`.
+        Some(ms) => format!("{:+.0}s", ms.saturating_sub(now_ms()) as f64 / 1000.0),
         None => "-".into(),
     }
 }
@@ -541,5 +542,28 @@ mod tests {
             assert!(rt.block_on(open("env:PICOAUTH_TEST_STORE_URL")).is_ok());
             let _ = std::fs::remove_file(&db);
         }
+    }
+
+    #[test]
+    fn expiry_of_any_stored_time() {
+        let body = br#"{"access_token":"a","token_type":"Bearer"}"#;
+        let Ok(picoauth::json::rfc6749::Rfc6749::Token(t)) = picoauth::json::rfc6749::parse(body)
+        else {
+            panic!("body")
+        };
+        let o = Outcome::Token {
+            status: 200,
+            token: picoauth::exchange::Token::Rfc6749(t),
+        };
+        let key = InstallationKey::caller("k").ok();
+        let mut s = Stored {
+            installation: Installation::from_outcome(&o, key, 0).unwrap(),
+            generation: 1,
+            expires_ms: Some(i64::MIN),
+            retry_at_ms: None,
+        };
+        assert!(expiry(&s).starts_with('-'), "{}", expiry(&s));
+        s.expires_ms = Some(i64::MAX);
+        assert!(expiry(&s).starts_with('+'), "{}", expiry(&s));
     }
 }
