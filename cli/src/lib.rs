@@ -57,7 +57,8 @@ enum Command {
     /// listens on `PICOAUTH_APP_LISTEN` (default 127.0.0.1:3000) and stores
     /// installations in `PICOAUTH_STORE_URL` (default `sqlite:picoauth-install-app.db`).
     App {
-        /// How long the built-in provider's access tokens live, in seconds (at least 2).
+        /// How long the built-in provider's access tokens live, in seconds (2 to
+        /// 315360000, ten years).
         #[arg(long, default_value_t = 30)]
         token_lifetime: u64,
     },

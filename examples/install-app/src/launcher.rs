@@ -13,8 +13,12 @@ use crate::{local, open_postgres, open_sqlite, App, Config};
 
 const USAGE: &str = "usage: picoauth-install-app [--local [--token-lifetime SECS]]\n\
   Without --local the app is configured from environment variables (see the README).\n\
-  --local starts the built-in provider too (consent page on, tokens living SECS, default 30)\n\
-  and prints the URL to open.";
+  --local starts the built-in provider too (consent page on, tokens living SECS, default 30,\n\
+  2 to 315360000) and prints the URL to open.";
+
+/// The longest `--token-lifetime`, ten years: the provider's and the token manager's
+/// timing adds and doubles it, which a lifetime near `u64::MAX` seconds overflows.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
 
 async fn shutdown_signal() {
     // Ctrl-C ends the app; if the handler cannot be installed, run until killed.
@@ -59,9 +63,14 @@ pub fn run_command(args: &[String]) -> u8 {
         match a.as_str() {
             "--local" => local_mode = true,
             "--token-lifetime" => match it.next().and_then(|s| s.parse::<u64>().ok()) {
-                Some(s) if s >= 2 => lifetime = Duration::from_secs(s),
+                Some(s) if (2..=MAX_TOKEN_LIFETIME_SECS).contains(&s) => {
+                    lifetime = Duration::from_secs(s);
+                }
                 _ => {
-                    eprintln!("--token-lifetime takes a number of seconds (at least 2)\n{USAGE}");
+                    eprintln!(
+                        "--token-lifetime takes a number of seconds (2 to \
+                         {MAX_TOKEN_LIFETIME_SECS})\n{USAGE}"
+                    );
                     return 2;
                 }
             },
@@ -135,6 +144,14 @@ pub fn run_command(args: &[String]) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_token_lifetime_out_of_range_is_a_usage_error() {
+        for bad in ["1", "x", "18446744073709551615", "315360001"] {
+            let args = ["--local", "--token-lifetime", bad].map(String::from);
+            assert_eq!(super::run_command(&args), 2, "{bad}");
+        }
+    }
+
     #[test]
     fn a_mistyped_store_url_is_not_echoed() {
         let config = crate::config::tests::with_store_url("postgress://app:db-pw-hunter2@db/app");
