@@ -231,6 +231,29 @@ fn a_response_is_wiped_when_the_async_driver_is_cancelled_half_way() {
     assert!(buf.iter().all(|&b| b == 0), "cancelled response not wiped");
 }
 
+#[cfg(feature = "token-set")]
+#[test]
+fn a_token_set_secret_is_wiped_when_dropped() {
+    // A token set replaced by a refresh answer drops the old tokens (an access token
+    // that may still be valid among them): their bytes must not stay in RAM.
+    use core::mem::{size_of, ManuallyDrop};
+    use picoauth::token_set::{Field, SecretText};
+    // As long as the capacity: every byte of the value is initialised.
+    const TOKEN: &str = "WIPEMEwipeme0123";
+    let mut slot = ManuallyDrop::new(SecretText::<16>::new(TOKEN, Field::AccessToken).unwrap());
+    let at: *const u8 = (&raw const *slot).cast();
+    // SAFETY: the value is dropped once, in place; its storage (`slot`) is still alive
+    // when its bytes, all initialised, are read back.
+    let after = unsafe {
+        ManuallyDrop::drop(&mut slot);
+        core::slice::from_raw_parts(at, size_of::<SecretText<16>>()).to_vec()
+    };
+    assert!(
+        !after.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+        "dropped token still in memory"
+    );
+}
+
 fn interim_stream(n: usize) -> Vec<u8> {
     let mut v = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(n);
     v.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");

@@ -10,7 +10,7 @@ use crate::secret::fmt_redacted;
 
 /// An owned token (access or refresh) of at most `N` bytes. `Debug` and `Display`
 /// show at most a short prefix and `[redacted]`; [`expose`](Self::expose) is the one
-/// way to the value.
+/// way to the value. Its bytes are wiped when it is dropped (or replaced).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SecretText<const N: usize>(heapless::String<N>);
@@ -38,6 +38,13 @@ impl<const N: usize> SecretText<N> {
     /// The secret itself. Call this only where the value must be used.
     pub fn expose(&self) -> &str {
         self.0.as_str()
+    }
+}
+
+impl<const N: usize> Drop for SecretText<N> {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.0.as_mut_str().zeroize();
     }
 }
 
