@@ -87,7 +87,8 @@ struct ApiWork<'e, 't, 'b> {
     buf: &'b mut [u8],
 }
 
-/// Writes into a byte slice; fails when it is full.
+/// Writes into a byte slice as long as everything fits, and counts every byte asked
+/// for, so that a short slice tells the whole length needed (`len < needed`).
 struct Cursor<'a> {
     buf: &'a mut [u8],
     len: usize,
@@ -96,13 +97,14 @@ struct Cursor<'a> {
 
 impl core::fmt::Write for Cursor<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.needed += s.len();
-        let dst = self
-            .buf
-            .get_mut(self.len..self.len + s.len())
-            .ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len += s.len();
+        let start = self.needed;
+        self.needed = start.saturating_add(s.len());
+        if self.len == start {
+            if let Some(dst) = self.buf.get_mut(start..self.needed) {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = self.needed;
+            }
+        }
         Ok(())
     }
 }
@@ -145,7 +147,7 @@ impl<'b> Work for ApiWork<'_, '_, 'b> {
             )
         });
         let len = head.len;
-        if written.is_err() {
+        if written.is_err() || len < head.needed {
             let needed = head.needed;
             self.buf[..len].zeroize();
             return Err(Error::Exchange(ExchangeError::Encode(
@@ -198,5 +200,67 @@ impl<'b> Work for ApiWork<'_, '_, 'b> {
             status: resp.status,
             body: resp.body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use picoauth_test_support::ready::block_on;
+
+    use super::*;
+
+    /// A connection that is never reached: the head does not fit.
+    struct Unused;
+
+    impl embedded_io_async::ErrorType for Unused {
+        type Error = IoError;
+    }
+
+    impl Read for Unused {
+        async fn read(&mut self, _: &mut [u8]) -> Result<usize, IoError> {
+            unreachable!("nothing is read")
+        }
+    }
+
+    impl Write for Unused {
+        async fn write(&mut self, _: &[u8]) -> Result<usize, IoError> {
+            unreachable!("nothing is written")
+        }
+
+        async fn flush(&mut self) -> Result<(), IoError> {
+            unreachable!("nothing is flushed")
+        }
+    }
+
+    #[test]
+    fn a_short_buffer_is_told_the_whole_head_length_and_is_wiped() {
+        let endpoint = Endpoint::https("slack.com", "/api/auth.test");
+        let token = "xoxb-17653672481-19874698323";
+        let head = std::format!(
+            "POST /api/auth.test HTTP/1.1\r\nHost: slack.com\r\nAuthorization: Bearer {token}\r\n\
+             Accept: application/json\r\nContent-Length: 0\r\nUser-Agent: picoauth/{}\r\n\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        for short in [0, 10, 60, head.len() - 1] {
+            let mut buf = std::vec![0u8; short];
+            let work = ApiWork {
+                endpoint: &endpoint,
+                access_token: token,
+                buf: &mut buf,
+            };
+            let r = block_on(work.run(&mut Unused, Instant::now())).map(|_| ());
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::Exchange(ExchangeError::Encode(
+                        EncodeError::BufferTooSmall { needed }
+                    ))) if needed == head.len()
+                ),
+                "{short}: {r:?}"
+            );
+            assert!(buf.iter().all(|&b| b == 0), "{short}: head left in buf");
+        }
     }
 }
