@@ -40,13 +40,38 @@ impl core::fmt::Debug for SqliteStore {
     }
 }
 
+/// Creates an empty file at `path`, mode 0600, unless something is there already (or
+/// `path` names SQLite's in-memory or temporary database): SQLite would create it
+/// with mode 0644 less the umask, readable by every local user, and gives its
+/// journal and WAL files the main file's mode. A failure is left for SQLite's own
+/// open to report.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+            return;
+        }
+        let _created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and migrates its schema.
+    /// Opens (creating if needed) the store at `path` and migrates its schema. A file
+    /// it creates is readable and writable by its owner only (on Unix: it holds every
+    /// token in clear); an existing file keeps its mode.
     ///
     /// # Errors
     /// The file cannot be opened, or its schema is newer than this build.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
+        create_private(&path);
         let mut conn = Connection::open(&path).map_err(backend)?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(backend)?;
@@ -323,5 +348,32 @@ impl TokenStore for SqliteStore {
 
     fn round_trips(&self) -> u64 {
         self.trips.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    #[test]
+    fn a_new_store_file_is_private_to_its_owner() {
+        let dir = std::env::temp_dir().join(format!("picoauth-sqlite-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.db");
+        let _ = std::fs::remove_file(&path);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            super::super::SCHEMA_VERSION
+        );
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{:?}: {mode:o}", entry.path());
+        }
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
