@@ -321,7 +321,7 @@ impl<S: TokenStore> TokenManager<S> {
     /// put again.
     pub async fn access_token(&self, key: &InstallationKey) -> Result<Secret, ManagerError> {
         let entry = self.entry(key);
-        let ahead = millis(self.inner.config.leeway) + entry.jitter_ms;
+        let ahead = millis(self.inner.config.leeway).saturating_add(entry.jitter_ms);
         if let Some(t) = entry.fresh(now_ms(), ahead) {
             Counters::bump(&self.inner.counters.cache_hits);
             return Ok(t);
@@ -378,7 +378,10 @@ impl<S: TokenStore> TokenManager<S> {
         window: Duration,
     ) -> Result<Secret, ManagerError> {
         let entry = self.entry(key);
-        let ahead = millis(self.inner.config.leeway) + entry.jitter_ms + millis(window);
+        // Saturating: a caller's huge window (`Duration::MAX`) means "whatever the expiry".
+        let ahead = millis(self.inner.config.leeway)
+            .saturating_add(entry.jitter_ms)
+            .saturating_add(millis(window));
         self.detached(key, entry, ahead, false).await
     }
 
@@ -681,14 +684,20 @@ impl<S: TokenStore> TokenManager<S> {
         let this = self.clone();
         tokio::spawn(async move {
             let cfg = this.inner.config;
-            let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1)));
+            // Bounded: `Semaphore::new` panics past `MAX_PERMITS`.
+            let concurrency = cfg
+                .concurrency
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+            let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
             loop {
-                let horizon =
-                    now_ms() + millis(cfg.leeway) + millis(cfg.jitter) + millis(cfg.window);
+                let horizon = now_ms()
+                    .saturating_add(millis(cfg.leeway))
+                    .saturating_add(millis(cfg.jitter))
+                    .saturating_add(millis(cfg.window));
                 match this
                     .inner
                     .store
-                    .due(horizon, cfg.concurrency.max(1) * 16)
+                    .due(horizon, concurrency.saturating_mul(16))
                     .await
                 {
                     Ok(keys) => {
@@ -759,5 +768,45 @@ mod tests {
             cached_of(&normal).unwrap().expires_ms,
             Some(1_700_000_060_000)
         );
+    }
+
+    /// A caller's huge durations (`Duration::MAX`) mean "no practical limit", never an
+    /// overflow: a leeway and window past `i64` milliseconds, a refresher horizon and
+    /// batch past any expiry.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn huge_durations_saturate() {
+        let dir = std::env::temp_dir().join(format!("picoauth-manager-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = super::super::SqliteStore::open(dir.join("t.db")).unwrap();
+            let client = crate::Client::builder().build_async().unwrap();
+            let config = ManagerConfig {
+                leeway: Duration::MAX,
+                jitter: Duration::MAX,
+                window: Duration::MAX,
+                concurrency: usize::MAX,
+                ..ManagerConfig::default()
+            };
+            let m = TokenManager::new(store, client, [], config);
+            let key = InstallationKey::caller("none").unwrap();
+            assert!(matches!(
+                m.access_token(&key).await,
+                Err(ManagerError::NotFound)
+            ));
+            assert!(matches!(
+                m.refresh_if_due(&key, Duration::MAX).await,
+                Err(ManagerError::NotFound)
+            ));
+            let refresher = m.spawn_refresher();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(!refresher.is_finished(), "the refresher ended");
+            refresher.abort();
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
