@@ -129,8 +129,9 @@ pub(super) const SLACK_MERGED: &[&str] = &["warning", "response_metadata"];
 pub const MAX_MEMBERS: usize = 4096;
 
 /// Whether a member named `name` holds a secret: `*token*` (but not `token_type`),
-/// `*secret*`, `*password*`, `code`, or a webhook's `url`. Such string values are
-/// redacted unless secrets are asked for.
+/// `*secret*`, `*password*`, `code`, or a webhook's `url`. Such string values, and
+/// every string nested in an object or list under such a member, are redacted unless
+/// secrets are asked for.
 pub fn is_secret_name(name: &str, in_webhook: bool) -> bool {
     let n = name.to_ascii_lowercase();
     (n.contains("token") && n != "token_type")
@@ -174,7 +175,21 @@ pub(super) fn value_field(
     in_webhook: bool,
     budget: &mut Budget,
 ) -> Option<Field> {
+    value_under(name, v, in_webhook, false, budget)
+}
+
+/// [`value_field`], `under_secret` when a member above this one has a secret name:
+/// every string below such a member is a secret too, whatever its own name (a
+/// `"tokens": [{"value": …}]` list, a `"client_secret": {"value": …}` object).
+fn value_under(
+    name: &str,
+    v: picoauth::json::value::Value<'_>,
+    in_webhook: bool,
+    under_secret: bool,
+    budget: &mut Budget,
+) -> Option<Field> {
     use picoauth::json::value::Value;
+    let secret = under_secret || is_secret_name(name, in_webhook);
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => Field::Bool(b),
@@ -183,9 +198,7 @@ pub(super) fn value_field(
             (None, Some(u)) => Field::UInt(u),
             _ => Field::Str(n.as_str().to_owned()),
         },
-        Value::String(s) if is_secret_name(name, in_webhook) => {
-            Field::Secret(Secret::new(decode(s)))
-        }
+        Value::String(s) if secret => Field::Secret(Secret::new(decode(s))),
         Value::String(s) => Field::Str(decode(s)),
         Value::Object(o) => {
             let webhook = in_webhook || name.to_ascii_lowercase().contains("webhook");
@@ -195,7 +208,7 @@ pub(super) fn value_field(
                     break;
                 }
                 let k = decode(k);
-                if let Some(v) = value_field(&k, v, webhook, budget) {
+                if let Some(v) = value_under(&k, v, webhook, secret, budget) {
                     f.0.push((k, v));
                 }
             }
@@ -207,7 +220,7 @@ pub(super) fn value_field(
                 if !budget.take() {
                     break;
                 }
-                list.extend(value_field(name, v, in_webhook, budget));
+                list.extend(value_under(name, v, in_webhook, secret, budget));
             }
             Field::List(list)
         }
@@ -278,5 +291,25 @@ pub(super) fn slack_metadata(
     extensions(&mut m, &meta, &["warnings"], budget);
     if !m.0.is_empty() {
         f.push("response_metadata", Field::Object(m));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use picoauth::provider::ProviderKind;
+
+    use super::super::parse_body;
+
+    #[test]
+    fn strings_nested_under_a_secret_name_are_secrets() {
+        let body = br#"{"access_token":"a","token_type":"Bearer",
+            "issued_tokens":[{"kind":"api","value":"NESTED-SECRET-1"}],
+            "client_secret":{"value":"NESTED-SECRET-2","expires_at":5},
+            "team":{"name":"acme"}}"#;
+        let o = parse_body(ProviderKind::Rfc6749, 200, body).unwrap();
+        let d = format!("{o:?}");
+        assert!(!d.contains("NESTED-SECRET"), "{d}");
+        // Strings elsewhere and numbers stay as they are.
+        assert!(d.contains("Str(\"acme\")") && d.contains("Int(5)"), "{d}");
     }
 }
