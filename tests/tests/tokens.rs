@@ -1,7 +1,8 @@
 //! The token lifecycle in one process, against the built-in provider with short
 //! token lifetimes and strict single-use refresh tokens, on the SQLite store:
 //! no round trip for a fresh token, one refresh for many waiters, Pinterest's answer
-//! without `refresh_token`, Slack's bot and user rotation, `invalid_refresh_token`,
+//! without `refresh_token`, Slack's bot and user rotation, a user refresh refused after
+//! the bot's succeeded, `invalid_refresh_token`,
 //! 429 `Retry-After`, an expired claim, the background refresher, schema versions.
 
 use core::time::Duration;
@@ -31,6 +32,19 @@ fn env(lifetime: Option<Duration>) -> Env {
         lp,
         _dir: dir,
         store,
+    }
+}
+
+impl Env {
+    /// A manager over the store at the provider, with [`fast_config`].
+    fn fast_manager(&self) -> picoauth_std::tokens::TokenManager<SqliteStore> {
+        manager(
+            self.store.clone(),
+            &self.lp.ca_cert_pem(),
+            &self.lp.base_url(),
+            fast_config(),
+            false,
+        )
     }
 }
 
@@ -74,13 +88,7 @@ async fn a_fresh_token_needs_no_database_round_trip() {
 async fn many_waiters_one_refresh() {
     let e = env(Some(Duration::from_secs(1)));
     let key = seed(&e.store, &e.lp, lp::ProviderKind::Slack, "waiters").await;
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(700)).await;
     let tasks: Vec<_> = (0..32)
         .map(|_| {
@@ -108,13 +116,7 @@ async fn pinterest_refresh_without_refresh_token_keeps_the_old_one() {
     let e = env(Some(Duration::from_secs(1)));
     let key = seed(&e.store, &e.lp, lp::ProviderKind::Pinterest, "pin").await;
     let original = refresh_token(&e.store.get(&key).await.unwrap().unwrap(), Slot::Main).unwrap();
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     for round in 1..=2 {
         tokio::time::sleep(Duration::from_millis(800)).await;
         let t = m.access_token(&key).await.unwrap();
@@ -152,13 +154,7 @@ async fn slack_rotation_with_bot_and_user_stores_both() {
     let (i, exp) = lifecycle::installation(&body, "both", picoauth_std::tokens::now_ms());
     e.store.put(&i, exp).await.unwrap();
     assert!(i.tokens.credential(Slot::User).is_none());
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(800)).await;
     let bot = m.access_token(&i.key).await.unwrap();
     let stored = e.store.get(&i.key).await.unwrap().unwrap();
@@ -180,6 +176,45 @@ async fn slack_rotation_with_bot_and_user_stores_both() {
     assert!(e.lp.access_token_is_live(main.access_token.expose()));
     // The refresh token of the bot rotated, and the new one is the live one.
     assert!(e.lp.installation_is_live("both"));
+}
+
+/// The bot refresh succeeds (Slack rotates its refresh token, the old one dies) and
+/// the user token's refresh is then refused: the rotated bot tokens are written with
+/// the refusal, not dropped with the claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_user_refresh_keeps_the_bot_tokens_just_rotated() {
+    let e = env(Some(Duration::from_secs(1)));
+    let body = e.lp.issue_installation(
+        lp::ProviderKind::Slack,
+        lp::SLACK_ROTATING_CLIENT_ID,
+        "partial",
+    );
+    // A user token whose refresh token the provider never issued.
+    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["authed_user"] = serde_json::json!({
+        "id": "U0LOCALUSR", "scope": "search:read", "token_type": "user",
+        "access_token": "xoxe.xoxp-1-unknown", "refresh_token": "xoxe-1-unknown",
+        "expires_in": 1,
+    });
+    let (i, exp) = lifecycle::installation(&json.to_string(), "partial", now_ms());
+    e.store.put(&i, exp).await.unwrap();
+    let before = refresh_token(&e.store.get(&i.key).await.unwrap().unwrap(), Slot::Main).unwrap();
+    let m = e.fast_manager();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let r = m.access_token(&i.key).await;
+    assert!(
+        matches!(r, Err(ManagerError::NeedsReauthorization { .. })),
+        "{r:?}"
+    );
+    let stored = e.store.get(&i.key).await.unwrap().unwrap();
+    assert!(matches!(
+        stored.installation.status,
+        Status::NeedsReauthorization { .. }
+    ));
+    let after = refresh_token(&stored, Slot::Main).unwrap();
+    assert!(!e.lp.refresh_token_is_live(&before));
+    assert_ne!(after, before, "the rotated bot refresh token was dropped");
+    assert!(e.lp.refresh_token_is_live(&after));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,13 +240,7 @@ async fn invalid_refresh_token_marks_the_installation_and_stops() {
     assert!(c.exchange(&req).await.is_ok());
     assert!(!e.lp.refresh_token_is_live(&rt));
 
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(800)).await;
     match m.access_token(&key).await {
         Err(ManagerError::NeedsReauthorization { reason }) => {
@@ -298,13 +327,7 @@ async fn a_crashed_owners_claim_expires_and_another_refreshes() {
             .unwrap(),
         Claim::Claimed(_)
     ));
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(800)).await;
     let t0 = Instant::now();
     let t = m.access_token(&key).await.unwrap();
@@ -340,13 +363,7 @@ async fn the_background_refresher_refreshes_ahead() {
     for n in 0..20 {
         keys.push(seed(&e.store, &e.lp, lp::ProviderKind::Slack, &format!("bg{n}")).await);
     }
-    let m = manager(
-        e.store.clone(),
-        &e.lp.ca_cert_pem(),
-        &e.lp.base_url(),
-        fast_config(),
-        false,
-    );
+    let m = e.fast_manager();
     let bg = m.spawn_refresher();
     tokio::time::sleep(Duration::from_millis(4500)).await;
     for n in 0..20 {

@@ -16,7 +16,9 @@
 //!
 //! A refusal that needs a person (see [`REAUTHORIZATION_CODES`]) marks the
 //! installation `needs_reauthorization` and is never retried; a 429 defers the
-//! installation by its `Retry-After`.
+//! installation by its `Retry-After`. When the user token's refresh fails after the
+//! main token's succeeded, the main token's answer (its refresh token rotated by the
+//! provider) is written with the failure, never dropped.
 //!
 //! [`REAUTHORIZATION_CODES`]: super::REAUTHORIZATION_CODES
 
@@ -529,11 +531,15 @@ impl<S: TokenStore> TokenManager<S> {
         let mut expires_ms = stored.expires_ms;
         // How long the main token's exchange took: its expiry is dated from the start.
         let mut exchange_ms = 0;
+        // Whether a slot was refreshed: the provider has spent (rotated) its refresh
+        // token, so a later slot's failure must not drop its answer.
+        let mut refreshed_any = false;
         for slot in slots {
             let start = now_ms();
             let answer = self.exchange(settings, &updated, slot, start).await;
             let took = u64::try_from(now_ms() - start).unwrap_or(0);
             Counters::raise(&self.inner.counters.slowest_exchange_ms, took);
+            let progress = refreshed_any.then(|| (updated.clone(), expires_ms));
             match answer {
                 Ok(Ok(next)) => {
                     if slot == main {
@@ -544,18 +550,16 @@ impl<S: TokenStore> TokenManager<S> {
                             .map(|s| precise_expiry(start, s));
                     }
                     updated = next;
+                    refreshed_any = true;
                 }
                 Ok(Err(Refusal::NeedsReauthorization(reason))) => {
                     Counters::bump(&self.inner.counters.reauthorizations);
                     tracing::warn!(installation = %key, %reason, "refresh refused: needs reauthorization");
-                    self.complete(
-                        key,
-                        &stored,
-                        Completion::NeedsReauthorization {
-                            reason: reason.clone(),
-                        },
-                    )
-                    .await?;
+                    let completion = Completion::NeedsReauthorization {
+                        reason: reason.clone(),
+                    };
+                    self.end_failed(key, entry, &stored, progress, completion)
+                        .await?;
                     entry.set(None);
                     return Err(ManagerError::NeedsReauthorization { reason });
                 }
@@ -563,14 +567,11 @@ impl<S: TokenStore> TokenManager<S> {
                     Counters::bump(&self.inner.counters.rate_limited);
                     let wait = wait.unwrap_or(Duration::from_secs(1));
                     tracing::info!(installation = %key, wait_ms = millis(wait), "refresh rate limited");
-                    self.complete(
-                        key,
-                        &stored,
-                        Completion::Release {
-                            retry_at_ms: Some(now_ms().saturating_add(millis(wait))),
-                        },
-                    )
-                    .await?;
+                    let completion = Completion::Release {
+                        retry_at_ms: Some(now_ms().saturating_add(millis(wait))),
+                    };
+                    self.end_failed(key, entry, &stored, progress, completion)
+                        .await?;
                     return entry
                         .fresh(now_ms(), millis(self.inner.config.leeway))
                         .ok_or(ManagerError::RateLimited(wait));
@@ -578,14 +579,16 @@ impl<S: TokenStore> TokenManager<S> {
                 Ok(Err(Refusal::Failed(code))) => {
                     Counters::bump(&self.inner.counters.failures);
                     tracing::warn!(installation = %key, %code, "refresh refused");
-                    self.complete(key, &stored, Completion::Release { retry_at_ms: None })
+                    let completion = Completion::Release { retry_at_ms: None };
+                    self.end_failed(key, entry, &stored, progress, completion)
                         .await?;
                     return Err(ManagerError::Refused(code));
                 }
                 Err(e) => {
                     Counters::bump(&self.inner.counters.failures);
                     tracing::warn!(installation = %key, error = %e, "refresh failed");
-                    self.complete(key, &stored, Completion::Release { retry_at_ms: None })
+                    let completion = Completion::Release { retry_at_ms: None };
+                    self.end_failed(key, entry, &stored, progress, completion)
                         .await?;
                     return Err(e);
                 }
@@ -623,6 +626,46 @@ impl<S: TokenStore> TokenManager<S> {
                 Err(ManagerError::LeaseLost)
             }
         }
+    }
+
+    /// Ends the claim after a slot's exchange failed: with `completion`, or, when an
+    /// earlier slot was refreshed (`progress`: the tokens so far and the main token's
+    /// expiry), by writing those tokens (with the status `completion` gives) so that
+    /// the refresh tokens the provider rotated for them are not lost. A deferral of a
+    /// 429 is not kept then: the next refresh comes when a token is due.
+    async fn end_failed(
+        &self,
+        key: &InstallationKey,
+        entry: &Entry,
+        stored: &Stored,
+        progress: Option<(StoredTokenSet, Option<i64>)>,
+        completion: Completion,
+    ) -> Result<(), ManagerError> {
+        let Some((tokens, expires_ms)) = progress else {
+            self.complete(key, stored, completion).await?;
+            return Ok(());
+        };
+        let mut installation = stored.installation.clone();
+        installation.tokens = tokens;
+        if let Completion::NeedsReauthorization { reason } = completion {
+            installation.status = Status::NeedsReauthorization { reason };
+        }
+        let refreshed = Completion::Refreshed {
+            installation: Box::new(installation.clone()),
+            expires_ms,
+        };
+        if self.complete(key, stored, refreshed).await? == Committed::Yes
+            && installation.status == Status::Active
+        {
+            Counters::bump(&self.inner.counters.refreshes);
+            entry.set(cached_of(&Stored {
+                installation,
+                generation: stored.generation.saturating_add(1),
+                expires_ms,
+                retry_at_ms: None,
+            }));
+        }
+        Ok(())
     }
 
     /// One refresh exchange of `slot`: the updated token set, or the refusal.
