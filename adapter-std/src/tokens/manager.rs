@@ -520,7 +520,7 @@ impl<S: TokenStore> TokenManager<S> {
         let tokens = &stored.installation.tokens;
         let main = primary(tokens);
         let now_s = u64::try_from(now_ms() / 1000).unwrap_or(0);
-        let leeway_s = self.inner.config.leeway.as_secs() + 1;
+        let leeway_s = self.inner.config.leeway.as_secs().saturating_add(1);
         let mut slots = vec![main];
         slots.extend(Slot::ALL.into_iter().filter(|&s| s != main).filter(|&s| {
             tokens
@@ -835,7 +835,25 @@ mod tests {
                 concurrency: usize::MAX,
                 ..ManagerConfig::default()
             };
-            let m = TokenManager::new(store, client, [], config);
+            // A token endpoint that refuses connections: the refresh gets that far.
+            let settings = ProviderSettings {
+                kind: ProviderKind::Rfc6749,
+                token_url: "https://127.0.0.1:9/token".into(),
+                client_id: "c".into(),
+                client_secret: None,
+                auth: AuthMethod::None,
+                continuous_refresh: false,
+            };
+            let installation = rfc6749_installation(60, 1_700_000_000);
+            store.put(&installation, None).await.unwrap();
+            let m = TokenManager::new(store, client, [settings], config);
+            assert!(
+                matches!(
+                    m.access_token(&installation.key).await,
+                    Err(ManagerError::Exchange(_))
+                ),
+                "the refresh did not reach the exchange"
+            );
             let key = InstallationKey::caller("none").unwrap();
             assert!(matches!(
                 m.access_token(&key).await,
