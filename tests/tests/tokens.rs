@@ -1,8 +1,8 @@
 //! The token lifecycle in one process, against the built-in provider with short
 //! token lifetimes and strict single-use refresh tokens, on the SQLite store:
 //! no round trip for a fresh token, one refresh for many waiters, Pinterest's answer
-//! without `refresh_token`, Slack's bot and user rotation, a user refresh refused after
-//! the bot's succeeded, `invalid_refresh_token`,
+//! without `refresh_token`, Slack's bot and user rotation (twice), a user refresh
+//! refused after the bot's succeeded, `invalid_refresh_token`,
 //! 429 `Retry-After`, an expired claim, the background refresher, schema versions.
 
 use core::time::Duration;
@@ -176,6 +176,32 @@ async fn slack_rotation_with_bot_and_user_stores_both() {
     assert!(e.lp.access_token_is_live(main.access_token.expose()));
     // The refresh token of the bot rotated, and the new one is the live one.
     assert!(e.lp.installation_is_live("both"));
+}
+
+/// A second refresh of a bot and user installation: the bot's answer renews the user
+/// token too, so the user's refresh token is not spent on a refresh of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_token_the_bot_answer_renewed_is_not_refreshed_again() {
+    // Long enough for a renewed token to outlast the manager's leeway (1 s, rounded
+    // up to whole seconds), short enough for two rounds.
+    let e = env(Some(Duration::from_secs(3)));
+    let body =
+        e.lp.issue_slack_installation_with_user(lp::SLACK_ROTATING_CLIENT_ID, "twice");
+    let (i, exp) = lifecycle::installation(&body, "twice", now_ms());
+    e.store.put(&i, exp).await.unwrap();
+    let m = e.fast_manager();
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    m.access_token(&i.key).await.unwrap();
+    // Both tokens now expire together: the next refresh finds both due.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let served = e.lp.requests_served();
+    let r = m.access_token(&i.key).await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(e.lp.requests_served() - served, 1, "one exchange");
+    let stored = e.store.get(&i.key).await.unwrap().unwrap();
+    assert_eq!(stored.installation.status, Status::Active);
+    let user = stored.installation.tokens.credential(Slot::User).unwrap();
+    assert!(e.lp.access_token_is_live(user.access_token.expose()));
 }
 
 /// The bot refresh succeeds (Slack rotates its refresh token, the old one dies) and

@@ -535,6 +535,14 @@ impl<S: TokenStore> TokenManager<S> {
         // token, so a later slot's failure must not drop its answer.
         let mut refreshed_any = false;
         for slot in slots {
+            // A slot an earlier answer renewed (Slack's bot refresh may carry the user
+            // token) is not refreshed again: that would spend its new refresh token.
+            let renewed = !updated
+                .credential(slot)
+                .is_some_and(|c| c.needs_refresh(now_s, leeway_s));
+            if slot != main && refreshed_any && renewed {
+                continue;
+            }
             let start = now_ms();
             let answer = self.exchange(settings, &updated, slot, start).await;
             let took = u64::try_from(now_ms() - start).unwrap_or(0);
