@@ -100,8 +100,10 @@ impl Proxy {
                 let user = percent_decode(user).ok_or(ProxyError::InvalidUrl)?;
                 let pass = percent_decode(pass).ok_or(ProxyError::InvalidUrl)?;
                 let pair = Zeroizing::new(format!("{}:{}", *user, *pass));
-                let b64 = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
-                Some(Zeroizing::new(format!("Basic {b64}")))
+                let b64 = Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+                );
+                Some(Zeroizing::new(format!("Basic {}", *b64)))
             }
         };
         Ok(Self {
@@ -160,14 +162,21 @@ impl Proxy {
         } else {
             format!("{host}:{port}")
         };
-        let mut r = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+        // Sized up front: a regrowth would leave a copy of the credentials behind.
+        let credentials = self.authorization.as_ref().map_or(0, |a| a.len() + 32);
+        let mut r = Zeroizing::new(String::with_capacity(
+            2 * authority.len() + 32 + credentials,
+        ));
+        r.push_str(&format!(
+            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+        ));
         if let Some(a) = &self.authorization {
             r.push_str("Proxy-Authorization: ");
             r.push_str(a);
             r.push_str("\r\n");
         }
         r.push_str("\r\n");
-        Zeroizing::new(r.into_bytes())
+        Zeroizing::new(core::mem::take(&mut *r).into_bytes())
     }
 
     /// Opens the tunnel on a connected `tcp` (blocking): writes `CONNECT`, reads the
@@ -454,5 +463,19 @@ mod tests {
             &p.connect_request("::1", 443)[..],
             b"CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\nProxy-Authorization: Basic dTpw\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn the_connect_request_is_written_without_regrowth() {
+        // A regrowth would copy the credentials and free the old buffer unwiped: the
+        // buffer sized up front is the one returned, for a long host and credentials.
+        let user = "u".repeat(300);
+        let p = Proxy::parse(&format!("http://{user}:p@h:1")).unwrap();
+        let host = "a".repeat(250);
+        let r = p.connect_request(&host, 443);
+        let authority = host.len() + ":443".len();
+        let credentials = p.authorization.as_ref().map_or(0, |a| a.len() + 32);
+        assert_eq!(r.capacity(), 2 * authority + 32 + credentials);
+        assert!(r.ends_with(b"\r\n\r\n"));
     }
 }

@@ -97,7 +97,7 @@ pub(crate) async fn install<S: TokenStore>(
             "The server could not make a random value. Try again in a moment.",
         );
     }
-    let Some(key) = StateKey::new(&app.state_key) else {
+    let Some(key) = StateKey::new(&app.state_key[..]) else {
         return message_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Misconfigured",
@@ -206,7 +206,8 @@ async fn finish<S: TokenStore>(
         )
     };
     let query = uri.query().unwrap_or("");
-    let mut scratch = vec![0u8; query.len()];
+    // Holds the decoded code: wiped when the handler returns.
+    let mut scratch = zeroize::Zeroizing::new(vec![0u8; query.len()]);
     let Ok(callback) = Callback::parse(query.as_bytes(), &mut scratch) else {
         return bad(
             "bad-redirect",
@@ -231,7 +232,7 @@ async fn finish<S: TokenStore>(
         }
         Callback::Code { code, .. } => code,
     };
-    let Some(key) = StateKey::new(&app.state_key) else {
+    let Some(key) = StateKey::new(&app.state_key[..]) else {
         return bad("bad-key", "The state key is too short.");
     };
     let redirect_uri = app.config.redirect_uri(p.id);

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use picoauth::provider::AuthMethod;
 use picoauth_std::asynch::Client;
 use picoauth_std::tokens::{ProviderSettings, TokenManager, TokenStore};
+use zeroize::Zeroizing;
 
 pub use config::{Config, ConfigError, ProviderConfig, ProviderId};
 pub use used_states::{UsedStates, UsedStatesError};
@@ -42,7 +43,8 @@ pub use used_states::{UsedStates, UsedStatesError};
 /// The app's shared state.
 pub struct App<S> {
     config: Config,
-    state_key: Vec<u8>,
+    /// Signs the OAuth state; wiped when the app is dropped.
+    state_key: Zeroizing<Vec<u8>>,
     manager: TokenManager<S>,
     client: Arc<Client>,
     used: UsedStates,
@@ -113,9 +115,9 @@ impl<S: TokenStore> App<S> {
     /// [`StartError`].
     pub fn new(config: Config, store: S, used: UsedStates) -> Result<Arc<Self>, StartError> {
         let state_key = match &config.state_key {
-            Some(k) => k.expose().as_bytes().to_vec(),
+            Some(k) => Zeroizing::new(k.expose().as_bytes().to_vec()),
             None => {
-                let mut k = vec![0u8; 32];
+                let mut k = Zeroizing::new(vec![0u8; 32]);
                 random(&mut k)?;
                 k
             }
