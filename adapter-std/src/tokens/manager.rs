@@ -547,7 +547,8 @@ impl<S: TokenStore> TokenManager<S> {
             let answer = self.exchange(settings, &updated, slot, start).await;
             let took = u64::try_from(now_ms() - start).unwrap_or(0);
             Counters::raise(&self.inner.counters.slowest_exchange_ms, took);
-            let progress = refreshed_any.then(|| (updated.clone(), expires_ms));
+            // Borrowed: the tokens are copied only when a failure has to write them.
+            let progress = refreshed_any.then_some((&updated, expires_ms));
             match answer {
                 Ok(Ok(next)) => {
                     if slot == main {
@@ -646,7 +647,7 @@ impl<S: TokenStore> TokenManager<S> {
         key: &InstallationKey,
         entry: &Entry,
         stored: &Stored,
-        progress: Option<(StoredTokenSet, Option<i64>)>,
+        progress: Option<(&StoredTokenSet, Option<i64>)>,
         completion: Completion,
     ) -> Result<(), ManagerError> {
         let Some((tokens, expires_ms)) = progress else {
@@ -654,7 +655,7 @@ impl<S: TokenStore> TokenManager<S> {
             return Ok(());
         };
         let mut installation = stored.installation.clone();
-        installation.tokens = tokens;
+        installation.tokens = tokens.clone();
         if let Completion::NeedsReauthorization { reason } = completion {
             installation.status = Status::NeedsReauthorization { reason };
         }
