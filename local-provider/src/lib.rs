@@ -49,8 +49,8 @@
 //!
 //! For tests of the client's error paths:
 //!
-//! - **Slack rate limit**: a Slack request whose client id (Basic or body) or `code` is
-//!   [`RATELIMITED`] (`ratelimited`) gets `429` with `Retry-After: 1` and
+//! - **Slack rate limit**: a Slack request whose client id (Basic or body), `code` or
+//!   `refresh_token` is [`RATELIMITED`] (`ratelimited`) gets `429` with `Retry-After: 1` and
 //!   `{"ok":false,"error":"ratelimited"}`.
 //! - `/test/silent`: reads the request and never answers (until shutdown, which closes the
 //!   connection).

@@ -176,7 +176,10 @@ fn preamble(
     }
     let form = req.form();
     let creds = req.credentials(&form);
-    if form.get("code") == Some(RATELIMITED) || creds.claimed_id() == Some(RATELIMITED) {
+    if form.get("code") == Some(RATELIMITED)
+        || form.get("refresh_token") == Some(RATELIMITED)
+        || creds.claimed_id() == Some(RATELIMITED)
+    {
         return Err(ratelimited());
     }
     let client = creds.authenticate(state).map_err(|e| {

@@ -20,8 +20,8 @@ use std::time::Instant;
 
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{
-    now_ms, InstallationKey, ManagerConfig, ManagerError, PostgresStore, SqliteStore, Status,
-    TokenStore,
+    now_ms, Claim, Committed, Completion, InstallationKey, ManagerConfig, ManagerError,
+    PostgresStore, SqliteStore, Status, TokenStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -460,6 +460,57 @@ fn fleet_on_sqlite() {
 fn fleet_on_postgres() {
     let cluster = Cluster::start();
     run_fleet(Spec::Postgres(cluster.conninfo()));
+}
+
+/// A refresh written together with a deferral (a later token of the set was rate
+/// limited) keeps that deferral in both stores: the installation is not due before it.
+async fn refreshed_with_a_deferral<S: TokenStore>(store: &S, p: &LocalProvider) {
+    let key = lifecycle::seed(store, p, lp::ProviderKind::Slack, "deferral").await;
+    let Claim::Claimed(stored) = store
+        .claim(&key, "owner", Duration::from_secs(30))
+        .await
+        .unwrap()
+    else {
+        panic!("the new installation could not be claimed");
+    };
+    let retry_at_ms = now_ms() + 60_000;
+    let completion = Completion::Refreshed {
+        installation: Box::new(stored.installation.clone()),
+        // Expired: due at once but for the deferral.
+        expires_ms: Some(now_ms() - 1),
+        retry_at_ms: Some(retry_at_ms),
+    };
+    let committed = store
+        .complete(&key, "owner", stored.generation, completion)
+        .await
+        .unwrap();
+    assert_eq!(committed, Committed::Yes);
+    let after = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(after.retry_at_ms, Some(retry_at_ms));
+    assert_eq!(after.generation, stored.generation + 1);
+    assert!(store.due(i64::MAX, 10).await.unwrap().is_empty());
+}
+
+#[test]
+fn a_refresh_keeps_its_deferral_in_both_stores() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let lp = LocalProvider::start(LocalProviderConfig::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("deferral.db")).unwrap();
+    rt.block_on(refreshed_with_a_deferral(&sqlite, &lp));
+    let cluster = Cluster::start();
+    rt.block_on(async {
+        let pg = PostgresStore::connect(&cluster.conninfo(), 1)
+            .await
+            .unwrap();
+        refreshed_with_a_deferral(&pg, &lp).await;
+    });
 }
 
 /// The fleet process (run by the tests above with `FLEET_CHILD` set).

@@ -243,6 +243,49 @@ async fn a_refused_user_refresh_keeps_the_bot_tokens_just_rotated() {
     assert!(e.lp.refresh_token_is_live(&after));
 }
 
+/// The bot refresh succeeds and the user token's refresh is then rate limited: the
+/// rotated bot tokens are written together with the 429's deferral, so the user
+/// token is not asked for again before `Retry-After` has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_user_refresh_keeps_its_deferral_with_the_bot_tokens() {
+    let e = env(Some(Duration::from_secs(1)));
+    let body = e.lp.issue_installation(
+        lp::ProviderKind::Slack,
+        lp::SLACK_ROTATING_CLIENT_ID,
+        "deferred",
+    );
+    // A user token whose refresh the provider answers with 429 (Retry-After: 1).
+    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["authed_user"] = serde_json::json!({
+        "id": "U0LOCALUSR", "scope": "search:read", "token_type": "user",
+        "access_token": "xoxe.xoxp-1-limited", "refresh_token": lp::RATELIMITED,
+        "expires_in": 1,
+    });
+    let (i, exp) = lifecycle::installation(&json.to_string(), "deferred", now_ms());
+    e.store.put(&i, exp).await.unwrap();
+    let before = refresh_token(&e.store.get(&i.key).await.unwrap().unwrap(), Slot::Main).unwrap();
+    let m = e.fast_manager();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let served = e.lp.requests_served();
+    let asked = now_ms();
+    assert!(m.access_token(&i.key).await.is_ok());
+    assert_eq!(e.lp.requests_served(), served + 2, "bot and user refresh");
+    let stored = e.store.get(&i.key).await.unwrap().unwrap();
+    assert_eq!(stored.installation.status, Status::Active);
+    let after = refresh_token(&stored, Slot::Main).unwrap();
+    assert_ne!(after, before, "the rotated bot refresh token was dropped");
+    assert!(e.lp.refresh_token_is_live(&after));
+    let retry_at = stored.retry_at_ms.expect("the 429's deferral was dropped");
+    assert!(
+        (asked + 900..=now_ms() + 1_100).contains(&retry_at),
+        "retry at {retry_at}, asked at {asked}"
+    );
+    // The user token is due, but not before Retry-After: the refresher skips it.
+    assert!(e.store.due(now_ms() + 10_000, 10).await.unwrap().is_empty());
+    assert!(m.refresh_if_due(&i.key, Duration::ZERO).await.is_ok());
+    assert_eq!(e.lp.requests_served(), served + 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_refresh_token_marks_the_installation_and_stops() {
     let e = env(Some(Duration::from_secs(1)));

@@ -608,6 +608,7 @@ impl<S: TokenStore> TokenManager<S> {
         let completion = Completion::Refreshed {
             installation: Box::new(installation.clone()),
             expires_ms,
+            retry_at_ms: None,
         };
         match self.complete(key, &stored, completion).await? {
             Committed::Yes => {
@@ -640,8 +641,8 @@ impl<S: TokenStore> TokenManager<S> {
     /// Ends the claim after a slot's exchange failed: with `completion`, or, when an
     /// earlier slot was refreshed (`progress`: the tokens so far and the main token's
     /// expiry), by writing those tokens (with the status `completion` gives) so that
-    /// the refresh tokens the provider rotated for them are not lost. A deferral of a
-    /// 429 is not kept then: the next refresh comes when a token is due.
+    /// the refresh tokens the provider rotated for them are not lost. A 429's deferral
+    /// is written with them.
     async fn end_failed(
         &self,
         key: &InstallationKey,
@@ -656,12 +657,18 @@ impl<S: TokenStore> TokenManager<S> {
         };
         let mut installation = stored.installation.clone();
         installation.tokens = tokens.clone();
-        if let Completion::NeedsReauthorization { reason } = completion {
-            installation.status = Status::NeedsReauthorization { reason };
+        let mut retry_at_ms = None;
+        match completion {
+            Completion::NeedsReauthorization { reason } => {
+                installation.status = Status::NeedsReauthorization { reason };
+            }
+            Completion::Release { retry_at_ms: r } => retry_at_ms = r,
+            Completion::Refreshed { .. } => {}
         }
         let refreshed = Completion::Refreshed {
             installation: Box::new(installation.clone()),
             expires_ms,
+            retry_at_ms,
         };
         if self.complete(key, stored, refreshed).await? == Committed::Yes
             && installation.status == Status::Active
@@ -671,7 +678,7 @@ impl<S: TokenStore> TokenManager<S> {
                 installation,
                 generation: stored.generation.saturating_add(1),
                 expires_ms,
-                retry_at_ms: None,
+                retry_at_ms,
             }));
         }
         Ok(())

@@ -120,9 +120,9 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         .await?,
         refreshed: p(format!(
             "UPDATE picoauth_installations SET info = $1, status = $2, reason = $3, tokens = $4,
-               generation = generation + 1, expires_ms = $5, due_ms = $6, retry_at_ms = NULL,
+               generation = generation + 1, expires_ms = $5, due_ms = $6, retry_at_ms = $7,
                lease_owner = NULL, lease_until_ms = NULL, updated_ms = {DB_NOW}
-             WHERE key = $7 AND lease_owner = $8 AND generation = $9"
+             WHERE key = $8 AND lease_owner = $9 AND generation = $10"
         ))
         .await?,
         reauth: p(format!(
@@ -310,9 +310,10 @@ impl TokenStore for PostgresStore {
             Completion::Refreshed {
                 installation,
                 expires_ms,
+                retry_at_ms,
             } => {
                 let row = Row::encode(&installation, expires_ms)?;
-                let params = with_contents(&[], &row, &[&k, &owner, &generation]);
+                let params = with_contents(&[], &row, &[&retry_at_ms, &k, &owner, &generation]);
                 c.client.execute(&c.refreshed, &params).await
             }
             Completion::NeedsReauthorization { reason } => {

@@ -41,15 +41,17 @@ impl core::fmt::Debug for SqliteStore {
 }
 
 /// Creates an empty file at `path`, mode 0600, unless something is there already (or
-/// `path` names SQLite's in-memory or temporary database): SQLite would create it
-/// with mode 0644 less the umask, readable by every local user, and gives its
-/// journal and WAL files the main file's mode. A failure is left for SQLite's own
-/// open to report.
+/// `path` names SQLite's in-memory or temporary database, or is a `file:` URI, whose
+/// file is not at that path): SQLite would create it with mode 0644 less the umask,
+/// readable by every local user, and gives its journal and WAL files the main file's
+/// mode. A failure is left for SQLite's own open to report.
 fn create_private(path: &Path) {
     #[cfg(unix)]
     {
+        use std::os::unix::ffi::OsStrExt as _;
         use std::os::unix::fs::OpenOptionsExt as _;
-        if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+        let name = path.as_os_str().as_bytes();
+        if name.is_empty() || name == b":memory:" || name.starts_with(b"file:") {
             return;
         }
         let _created = std::fs::OpenOptions::new()
@@ -65,7 +67,9 @@ fn create_private(path: &Path) {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and migrates its schema. A file
     /// it creates is readable and writable by its owner only (on Unix: it holds every
-    /// token in clear); an existing file keeps its mode.
+    /// token in clear); an existing file keeps its mode. A `file:` URI is passed to
+    /// SQLite as is, and a file SQLite creates for it gets SQLite's mode (0644 less
+    /// the umask): create it first to choose its mode.
     ///
     /// # Errors
     /// The file cannot be opened, or its schema is newer than this build.
@@ -298,6 +302,7 @@ impl TokenStore for SqliteStore {
             Completion::Refreshed {
                 installation,
                 expires_ms,
+                ..
             } => Some(Row::encode(installation, *expires_ms)?),
             _ => None,
         };
@@ -307,15 +312,31 @@ impl TokenStore for SqliteStore {
                 .map_err(backend)?;
             let now = now_ms();
             let changed = match (completion, encoded) {
-                (Completion::Refreshed { expires_ms, .. }, Some(row)) => tx.execute(
+                (
+                    Completion::Refreshed {
+                        expires_ms,
+                        retry_at_ms,
+                        ..
+                    },
+                    Some(row),
+                ) => tx.execute(
                     "UPDATE picoauth_installations SET info = ?1, status = ?2, reason = ?3,
                        tokens = ?4, generation = generation + 1, expires_ms = ?5, due_ms = ?6,
-                       retry_at_ms = NULL, lease_owner = NULL, lease_until_ms = NULL,
-                       updated_ms = ?7
-                     WHERE key = ?8 AND lease_owner = ?9 AND generation = ?10",
+                       retry_at_ms = ?7, lease_owner = NULL, lease_until_ms = NULL,
+                       updated_ms = ?8
+                     WHERE key = ?9 AND lease_owner = ?10 AND generation = ?11",
                     params![
-                        row.info, row.status, row.reason, row.tokens, expires_ms, row.due_ms, now,
-                        key, owner, generation
+                        row.info,
+                        row.status,
+                        row.reason,
+                        row.tokens,
+                        expires_ms,
+                        row.due_ms,
+                        retry_at_ms,
+                        now,
+                        key,
+                        owner,
+                        generation
                     ],
                 ),
                 (Completion::NeedsReauthorization { reason }, _) => tx.execute(
@@ -375,5 +396,20 @@ mod tests {
         }
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A `file:` URI is SQLite's to resolve: nothing is created at the URI taken as a
+    /// path (a relative one would leave a stray empty file in the working directory).
+    #[test]
+    fn a_file_uri_leaves_no_stray_file() {
+        let name = format!("file:picoauth-uri-{}?mode=memory", std::process::id());
+        let store = SqliteStore::open(&name).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            super::super::SCHEMA_VERSION
+        );
+        let stray = Path::new(&name).exists();
+        let _ = std::fs::remove_file(&name);
+        assert!(!stray, "{name} was created in the working directory");
     }
 }

@@ -57,6 +57,9 @@ pub enum Completion {
         installation: Box<Installation>,
         /// See [`Stored::expires_ms`].
         expires_ms: Option<i64>,
+        /// Not before (Unix ms): a later token of the set was rate limited after this
+        /// one was refreshed, and its refresh waits for the provider's `Retry-After`.
+        retry_at_ms: Option<i64>,
     },
     /// The provider refused the refresh token: the installation needs a person.
     NeedsReauthorization {
