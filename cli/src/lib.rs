@@ -199,9 +199,15 @@ struct Common {
     /// Pinterest continuous refresh (a new refresh token on each refresh).
     #[arg(long)]
     continuous_refresh: bool,
-    /// Extra body parameter NAME=VALUE (repeatable).
+    /// Extra body parameter NAME=VALUE (repeatable). Printed as sent: give a secret
+    /// one with --param-env.
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// Extra body parameter NAME whose value is in the environment variable VAR
+    /// (NAME=VAR, repeatable), for a secret such as `client_assertion`: never on the
+    /// command line, printed redacted.
+    #[arg(long = "param-env", value_parser = parse_param, value_name = "NAME=VAR")]
+    param_envs: Vec<(String, String)>,
     /// Also trust this CA certificate (PEM).
     #[arg(long)]
     ca_cert: Option<PathBuf>,
@@ -231,6 +237,8 @@ struct Inputs {
     refresh_token: Option<Zeroizing<String>>,
     code: Option<Zeroizing<String>>,
     code_verifier: Option<Zeroizing<String>>,
+    /// The `--param-env` parameters: name and secret value.
+    secret_params: Vec<(String, Zeroizing<String>)>,
     common: Common,
 }
 
@@ -269,6 +277,11 @@ impl Inputs {
             .as_deref()
             .map(read_env)
             .transpose()?;
+        let secret_params = common
+            .param_envs
+            .iter()
+            .map(|(name, var)| Ok((name.clone(), read_env(var)?)))
+            .collect::<Result<Vec<_>, Usage>>()?;
         if code.is_none() && refresh_token.is_none() && !common.client_credentials {
             return Err(Usage(
                 "choose a grant: --code-env, --code-stdin, --refresh-token-env or --client-credentials"
@@ -319,6 +332,7 @@ impl Inputs {
             refresh_token,
             code,
             code_verifier,
+            secret_params,
             common,
         })
     }
@@ -356,10 +370,15 @@ impl Inputs {
             Some(s) => grant.with_scope(s),
             None => grant,
         };
+        let secret_params = self
+            .secret_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
         let extra: Vec<(&str, &str)> = c
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(secret_params)
             .collect();
         let req = TokenRequest::new(&provider, auth, grant)
             .with_extra(&extra)
@@ -372,9 +391,10 @@ impl Inputs {
 
 /// The request with its secrets redacted by structure, not by searching for their
 /// values: the `Authorization` field's credentials, and the value of every body
-/// parameter the encoder marks as secret ([`picoauth::request::SECRET_PARAMS`]).
-/// Everything else (`Host`, `redirect_uri`, …) is printed exactly as sent.
-fn redact_request(wire: &[u8]) -> String {
+/// parameter the encoder marks as secret ([`picoauth::request::SECRET_PARAMS`]) or
+/// named in `secret_names` (the `--param-env` ones). Everything else (`Host`,
+/// `redirect_uri`, …) is printed exactly as sent.
+fn redact_request(wire: &[u8], secret_names: &[&str]) -> String {
     let split = wire
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -393,15 +413,21 @@ fn redact_request(wire: &[u8]) -> String {
     let body = String::from_utf8_lossy(body);
     let pairs: Vec<String> = body
         .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, value)) if picoauth::request::SECRET_PARAMS.contains(&name) => {
-                let decoded: String = form_urlencoded::parse(format!("v={value}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
-                format!("{name}={}", picoauth_std::owned::redacted(&decoded))
+        .map(|pair| {
+            // Names are compared decoded: the encoder may have escaped them.
+            let Some(((name, value), (raw_name, _))) = form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .zip(pair.split_once('='))
+            else {
+                return pair.to_owned();
+            };
+            let name: &str = &name;
+            if picoauth::request::SECRET_PARAMS.contains(&name) || secret_names.contains(&name) {
+                let value = Zeroizing::new(value.into_owned());
+                format!("{raw_name}={}", picoauth_std::owned::redacted(&value))
+            } else {
+                pair.to_owned()
             }
-            _ => pair.to_owned(),
         })
         .collect();
     out.push_str(&pairs.join("&"));
@@ -496,7 +522,12 @@ fn cmd_request(common: Common, show_secrets: bool, out: &mut dyn Write, err: &mu
         Ok::<String, Usage>(if show_secrets {
             String::from_utf8_lossy(wire).into_owned()
         } else {
-            redact_request(wire)
+            let names: Vec<&str> = inputs
+                .secret_params
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect();
+            redact_request(wire, &names)
         })
     });
     match text {
