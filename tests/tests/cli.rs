@@ -240,9 +240,12 @@ fn request_prints_exact_bytes_with_secrets_redacted() {
 /// is printed as sent.
 #[test]
 fn param_env_values_are_sent_and_printed_redacted() {
-    std::env::set_var("PICOAUTH_TEST_PARAM_ASSERTION", "eyJhbGciOi.assertion-value");
+    std::env::set_var(
+        "PICOAUTH_TEST_PARAM_ASSERTION",
+        "eyJhbGciOi.assertion-value",
+    );
     std::env::set_var("PICOAUTH_TEST_PARAM_ODD", "odd-secret-value");
-    let args = [
+    let oauth2 = [
         "request",
         "--provider",
         "oauth2",
@@ -251,39 +254,42 @@ fn param_env_values_are_sent_and_printed_redacted() {
         "--client-id",
         "app",
         "--client-credentials",
-        "--param",
-        "resource=https://api.example.com",
-        "--param-env",
-        "client_assertion=PICOAUTH_TEST_PARAM_ASSERTION",
-        "--param-env",
-        "odd name=PICOAUTH_TEST_PARAM_ODD",
     ];
+    let args = [
+        &oauth2[..],
+        &[
+            "--param",
+            "resource=https://api.example.com",
+            "--param-env",
+            "client_assertion=PICOAUTH_TEST_PARAM_ASSERTION",
+            "--param-env",
+            "odd name=PICOAUTH_TEST_PARAM_ODD",
+        ],
+    ]
+    .concat();
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("resource=https%3A%2F%2Fapi.example.com"), "{out}");
+    assert!(
+        out.contains("resource=https%3A%2F%2Fapi.example.com"),
+        "{out}"
+    );
     assert!(out.contains("&client_assertion=eyJh…[redacted]"), "{out}");
     assert!(out.contains("&odd+name=odd-…[redacted]"), "{out}");
     assert!(!out.contains("assertion-value"), "{out}");
     assert!(!out.contains("secret-value"), "{out}");
-    let mut shown = args.to_vec();
+    let mut shown = args.clone();
     shown.push("--show-secrets");
     let (_, out, _) = run(&shown);
     assert!(
         out.ends_with("&client_assertion=eyJhbGciOi.assertion-value&odd+name=odd-secret-value\n"),
         "{out}"
     );
-    let (code, _, err) = run(&[
-        "request",
-        "--provider",
-        "oauth2",
-        "--token-url",
-        "https://auth.example.com/token",
-        "--client-id",
-        "app",
-        "--client-credentials",
-        "--param-env",
-        "client_assertion=PICOAUTH_TEST_PARAM_UNSET",
-    ]);
+    let unset = [
+        &oauth2[..],
+        &["--param-env", "client_assertion=PICOAUTH_TEST_PARAM_UNSET"],
+    ]
+    .concat();
+    let (code, _, err) = run(&unset);
     assert_eq!(code, cli::EXIT_USAGE);
     assert!(err.contains("PICOAUTH_TEST_PARAM_UNSET"), "{err}");
 }

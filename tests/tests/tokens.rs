@@ -11,8 +11,8 @@ use std::time::Instant;
 use picoauth::token_set::Slot;
 use picoauth_local_provider::{self as lp, LocalProvider, LocalProviderConfig};
 use picoauth_std::tokens::{
-    now_ms, Claim, Completion, ManagerConfig, ManagerError, SqliteStore, Status, StoreError,
-    TokenStore,
+    now_ms, Claim, Completion, Installation, ManagerConfig, ManagerError, SqliteStore, Status,
+    StoreError, TokenStore,
 };
 
 use picoauth_test_support::lifecycle::{self, fast_config, manager, seed};
@@ -204,26 +204,30 @@ async fn a_user_token_the_bot_answer_renewed_is_not_refreshed_again() {
     assert!(e.lp.access_token_is_live(user.access_token.expose()));
 }
 
+/// Stores a Slack installation whose bot token the provider issued and whose user
+/// token (expiring in 1 s) has the refresh token `user_refresh`.
+async fn with_user_token(e: &Env, label: &str, user_refresh: &str) -> Installation {
+    let body =
+        e.lp.issue_installation(lp::ProviderKind::Slack, lp::SLACK_ROTATING_CLIENT_ID, label);
+    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["authed_user"] = serde_json::json!({
+        "id": "U0LOCALUSR", "scope": "search:read", "token_type": "user",
+        "access_token": "xoxe.xoxp-1-user", "refresh_token": user_refresh,
+        "expires_in": 1,
+    });
+    let (i, exp) = lifecycle::installation(&json.to_string(), label, now_ms());
+    e.store.put(&i, exp).await.unwrap();
+    i
+}
+
 /// The bot refresh succeeds (Slack rotates its refresh token, the old one dies) and
 /// the user token's refresh is then refused: the rotated bot tokens are written with
 /// the refusal, not dropped with the claim.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_user_refresh_keeps_the_bot_tokens_just_rotated() {
     let e = env(Some(Duration::from_secs(1)));
-    let body = e.lp.issue_installation(
-        lp::ProviderKind::Slack,
-        lp::SLACK_ROTATING_CLIENT_ID,
-        "partial",
-    );
     // A user token whose refresh token the provider never issued.
-    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    json["authed_user"] = serde_json::json!({
-        "id": "U0LOCALUSR", "scope": "search:read", "token_type": "user",
-        "access_token": "xoxe.xoxp-1-unknown", "refresh_token": "xoxe-1-unknown",
-        "expires_in": 1,
-    });
-    let (i, exp) = lifecycle::installation(&json.to_string(), "partial", now_ms());
-    e.store.put(&i, exp).await.unwrap();
+    let i = with_user_token(&e, "partial", "xoxe-1-unknown").await;
     let before = refresh_token(&e.store.get(&i.key).await.unwrap().unwrap(), Slot::Main).unwrap();
     let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -249,20 +253,8 @@ async fn a_refused_user_refresh_keeps_the_bot_tokens_just_rotated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_user_refresh_keeps_its_deferral_with_the_bot_tokens() {
     let e = env(Some(Duration::from_secs(1)));
-    let body = e.lp.issue_installation(
-        lp::ProviderKind::Slack,
-        lp::SLACK_ROTATING_CLIENT_ID,
-        "deferred",
-    );
     // A user token whose refresh the provider answers with 429 (Retry-After: 1).
-    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    json["authed_user"] = serde_json::json!({
-        "id": "U0LOCALUSR", "scope": "search:read", "token_type": "user",
-        "access_token": "xoxe.xoxp-1-limited", "refresh_token": lp::RATELIMITED,
-        "expires_in": 1,
-    });
-    let (i, exp) = lifecycle::installation(&json.to_string(), "deferred", now_ms());
-    e.store.put(&i, exp).await.unwrap();
+    let i = with_user_token(&e, "deferred", lp::RATELIMITED).await;
     let before = refresh_token(&e.store.get(&i.key).await.unwrap().unwrap(), Slot::Main).unwrap();
     let m = e.fast_manager();
     tokio::time::sleep(Duration::from_millis(800)).await;
