@@ -10,7 +10,7 @@ use embedded_tls::{
     Aes128GcmSha256, CryptoProvider, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError,
     TlsVerifier,
 };
-use picoauth::exchange::{asynch, ExchangeError, Outcome};
+use picoauth::exchange::{asynch, Answer, ExchangeError};
 use picoauth::provider::Endpoint;
 use picoauth::request::TokenRequest;
 
@@ -27,8 +27,9 @@ use zeroize::Zeroize as _;
 /// [`asynch::read_response`](picoauth::exchange::asynch::read_response) over the TLS
 /// connection.
 ///
-/// `buf` holds the HTTP request and then the whole response; the returned [`Outcome`]
-/// borrows it (size it with [`EXCHANGE_BUF_LEN`](crate::EXCHANGE_BUF_LEN)). `rng` seeds
+/// `buf` holds the HTTP request and then the whole response; the returned [`Answer`]
+/// (the [`Outcome`](picoauth::exchange::Outcome) and the response: status,
+/// `Retry-After`, `WWW-Authenticate`) borrows it (size it with [`EXCHANGE_BUF_LEN`](crate::EXCHANGE_BUF_LEN)). `rng` seeds
 /// the TLS key exchange: use a hardware RNG.
 ///
 /// Every step has its own timeout, and [`Timeouts::total`](crate::Timeouts::total)
@@ -46,7 +47,7 @@ use zeroize::Zeroize as _;
 /// function is that, with [`Ignore`].
 ///
 /// # Errors
-/// See [`Error`]. A provider's refusal is an `Ok` [`Outcome`], not an error.
+/// See [`Error`]. A provider's refusal is an `Ok` [`Answer`], not an error.
 pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     stack: Stack<'_>,
     req: &TokenRequest<'_>,
@@ -54,7 +55,7 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     buffers: Buffers<'_>,
     rng: R,
     buf: &'b mut [u8],
-) -> Result<Outcome<'b>, Error> {
+) -> Result<Answer<'b>, Error> {
     let mut net = EmbassyNet {
         stack,
         config,
@@ -63,7 +64,7 @@ pub async fn exchange<'b, C: UnixClock, R: CryptoRngCore>(
     };
     net.exchange(req, buf, &mut Ignore)
         .await
-        .map(|(outcome, ())| outcome)
+        .map(|(answer, ())| answer)
 }
 
 /// What to do with a provider's answer while its connection is still open.
@@ -78,7 +79,7 @@ pub trait OnAnswer {
 
     /// Handles the complete answer.
     #[allow(async_fn_in_trait)] // embassy tasks are single-threaded: no Send bound wanted
-    async fn on_answer(&mut self, outcome: &Outcome<'_>) -> Self::Output;
+    async fn on_answer(&mut self, answer: &Answer<'_>) -> Self::Output;
 }
 
 /// An [`OnAnswer`] that does nothing.
@@ -88,7 +89,7 @@ pub struct Ignore;
 impl OnAnswer for Ignore {
     type Output = ();
 
-    async fn on_answer(&mut self, _outcome: &Outcome<'_>) {}
+    async fn on_answer(&mut self, _answer: &Answer<'_>) {}
 }
 
 /// What runs over the verified TLS connection: a token exchange, or an API call.
@@ -113,7 +114,7 @@ pub(crate) struct TokenWork<'r, 'q, 'b, 'a, A> {
 }
 
 impl<'b, A: OnAnswer> Work for TokenWork<'_, '_, 'b, '_, A> {
-    type Output = (Outcome<'b>, A::Output);
+    type Output = (Answer<'b>, A::Output);
 
     async fn run<T: Read + Write<Error = IoError>>(
         self,
@@ -227,7 +228,7 @@ pub(crate) async fn request_over<'b, T, A>(
     buf: &'b mut [u8],
     deadline: Instant,
     on_answer: &mut A,
-) -> Result<(Outcome<'b>, A::Output), Error>
+) -> Result<(Answer<'b>, A::Output), Error>
 where
     T: Read + Write<Error = IoError>,
     A: OnAnswer,
@@ -236,13 +237,12 @@ where
         .await
         .map_err(|_| Error::Timeout(Stage::Exchange))??;
     // One exchange per connection: the answer's keep-alive is not used.
-    let outcome = reading
+    let answer = reading
         .into_answer()
-        .map_err(ExchangeError::into_io::<IoError>)?
-        .outcome;
+        .map_err(ExchangeError::into_io::<IoError>)?;
     // The answer is in hand: handle it before anything else (closing included).
-    let handled = on_answer.on_answer(&outcome).await;
-    Ok((outcome, handled))
+    let handled = on_answer.on_answer(&answer).await;
+    Ok((answer, handled))
 }
 
 #[allow(clippy::too_many_arguments)] // private: one call site, each argument distinct

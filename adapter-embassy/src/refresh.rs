@@ -57,7 +57,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use embedded_storage_async::nor_flash::NorFlash;
-use picoauth::exchange::{Outcome, ProviderError};
+use picoauth::exchange::{Answer, Outcome, ProviderError};
 use picoauth::json::rfc6749::Rfc6749ErrorCode;
 use picoauth::json::slack::SlackErrorCode;
 use picoauth::json::JsonStr;
@@ -528,7 +528,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         let result = match exchanged {
             Err(e) => Err(RefreshError::Transport(e)),
             Ok((_, Some(persisted))) => persisted.map_err(RefreshError::Persist),
-            Ok((outcome, None)) => Err(self.refused(&outcome, &refresh_token).await),
+            Ok((answer, None)) => Err(self.refused(&answer.outcome, &refresh_token).await),
         };
         buf.zeroize();
         result
@@ -618,8 +618,8 @@ impl<F: NorFlash, C: UnixClock, const T: usize, const S: usize> OnAnswer
     /// `None` when the answer is not a token.
     type Output = Option<Result<(), PersistError>>;
 
-    async fn on_answer(&mut self, outcome: &Outcome<'_>) -> Self::Output {
-        let Outcome::Token { token, .. } = outcome else {
+    async fn on_answer(&mut self, answer: &Answer<'_>) -> Self::Output {
+        let Outcome::Token { token, .. } = &answer.outcome else {
             return None;
         };
         let now = C::now();

@@ -6,7 +6,7 @@ use embassy_net::Stack;
 use embassy_time::{with_deadline, Duration};
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::CryptoRngCore;
-use picoauth::exchange::Outcome;
+use picoauth::exchange::Answer;
 use picoauth::request::TokenRequest;
 
 use crate::config::{Buffers, Config, UnixClock};
@@ -19,14 +19,14 @@ pub trait Transport {
     /// Sends `req`, reads the answer into `buf`, runs `on_answer` on it, then closes.
     ///
     /// # Errors
-    /// See [`Error`]; a provider's refusal is an `Ok` [`Outcome`].
+    /// See [`Error`]; a provider's refusal is an `Ok` [`Answer`].
     #[allow(async_fn_in_trait)] // embassy tasks are single-threaded: no Send bound wanted
     async fn exchange<'b, A: OnAnswer>(
         &mut self,
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         on_answer: &mut A,
-    ) -> Result<(Outcome<'b>, A::Output), Error>;
+    ) -> Result<(Answer<'b>, A::Output), Error>;
 }
 
 /// Exchanges over embassy-net and certificate-verified TLS 1.3 (DNS, TCP, handshake,
@@ -57,7 +57,7 @@ impl<C: UnixClock, R: CryptoRngCore> Transport for EmbassyNet<'_, C, R> {
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         on_answer: &mut A,
-    ) -> Result<(Outcome<'b>, A::Output), Error> {
+    ) -> Result<(Answer<'b>, A::Output), Error> {
         let work = TokenWork {
             req,
             buf,
@@ -94,7 +94,7 @@ impl<S: Read + Write> Transport for Stream<S> {
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         on_answer: &mut A,
-    ) -> Result<(Outcome<'b>, A::Output), Error> {
+    ) -> Result<(Answer<'b>, A::Output), Error> {
         let deadline = crate::exchange::after(self.total);
         let mut io = TimedStream {
             io: &mut self.io,

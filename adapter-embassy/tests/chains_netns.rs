@@ -243,7 +243,9 @@ async fn run_case(stack: Stack<'static>, sc: &'static Scenario, port: u16) -> St
     let mut storage = Box::new(Storage::new());
     let (buffers, buf) = storage.split();
     let t = Instant::now();
-    let r = exchange(stack, &req, &config, buffers, rand_core::OsRng, buf).await;
+    let r = exchange(stack, &req, &config, buffers, rand_core::OsRng, buf)
+        .await
+        .map(|answer| answer.outcome);
     let took = t.elapsed();
     match (sc.expect, r) {
         (Expect::Accept, Ok(Outcome::Token { status: 200, .. })) => {

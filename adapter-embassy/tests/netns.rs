@@ -26,7 +26,7 @@ use std::time::Instant;
 use embassy_executor::Spawner;
 use embassy_net::Stack;
 use embassy_net_tuntap::TunTapDevice;
-use picoauth::exchange::{Outcome, Token};
+use picoauth::exchange::{Answer, Outcome, Token};
 use picoauth::provider::{Endpoint, PINTEREST, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_embassy::{
@@ -200,12 +200,22 @@ async fn slack_code_exchange(stack: Stack<'static>, job: &'static Job) -> String
     let config = Config::new(job.ca, SystemClock);
     let t = Instant::now();
     match exchange(stack, &req, &config, buffers, rand_core::OsRng, buf).await {
-        Ok(Outcome::Token {
-            status: 200,
-            token: Token::SlackV2(t2),
+        // The answer carries the response head too: Slack's JSON content type.
+        Ok(Answer {
+            outcome:
+                Outcome::Token {
+                    status: 200,
+                    token: Token::SlackV2(t2),
+                },
+            response,
+            ..
         }) if t2
             .access_token
-            .is_some_and(|a| a.expose().raw().starts_with("xoxb-")) =>
+            .is_some_and(|a| a.expose().raw().starts_with("xoxb-"))
+            && response.status == 200
+            && response
+                .content_type
+                .is_some_and(|c| c.starts_with("application/json")) =>
         {
             format!("PASS slack-v2 code exchange ({:.1?})", t.elapsed())
         }
@@ -227,7 +237,10 @@ async fn pinterest_refresh(stack: Stack<'static>, job: &'static Job) -> String {
     let (buffers, buf) = storage.split();
     let config = Config::new(job.ca, SystemClock);
     let t = Instant::now();
-    match exchange(stack, &req, &config, buffers, rand_core::OsRng, buf).await {
+    match exchange(stack, &req, &config, buffers, rand_core::OsRng, buf)
+        .await
+        .map(|answer| answer.outcome)
+    {
         Ok(Outcome::Token {
             status: 200,
             token: Token::Pinterest(t2),
@@ -253,7 +266,7 @@ fn slack_req(host: &'static str) -> TokenRequest<'static> {
     )
 }
 
-fn refused(what: &str, want: CertificateError, r: Result<Outcome<'_>, Error>) -> String {
+fn refused(what: &str, want: CertificateError, r: Result<Answer<'_>, Error>) -> String {
     match r {
         Err(e @ Error::Certificate(got)) if got == want => {
             assert!(e.is_certificate_error());

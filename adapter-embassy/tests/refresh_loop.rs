@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use embassy_time::{Duration, Timer};
 use flash::{TestFlash, LEN};
-use picoauth::exchange::{Outcome, Token};
+use picoauth::exchange::{Answer, Outcome, Token};
 use picoauth::json::slack::{self, SlackV2};
 use picoauth::provider::{Provider, SLACK_V2};
 use picoauth::request::{ClientAuth, TokenRequest};
@@ -161,7 +161,7 @@ impl Transport for Scripted {
         req: &TokenRequest<'_>,
         buf: &'b mut [u8],
         on_answer: &mut A,
-    ) -> Result<(Outcome<'b>, A::Output), Error> {
+    ) -> Result<(Answer<'b>, A::Output), Error> {
         let script = self
             .scripts
             .pop_front()
