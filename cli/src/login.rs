@@ -36,6 +36,7 @@ use picoauth::provider::{AuthMethod, Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::state::{SignedState, StateKey};
 use picoauth::ClientSecret;
+use zeroize::Zeroizing;
 
 use crate::{print_outcome, ProviderArg, EXIT_FAILURE, EXIT_PROVIDER_ERROR, EXIT_USAGE};
 
@@ -147,10 +148,11 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let kind = args.provider.kind();
     // Wiped when the login ends.
     let secret = match &args.client_secret_env {
-        Some(name) => Some(zeroize::Zeroizing::new(
-            std::env::var(name)
-                .map_err(|_| usage(format!("environment variable {name} is not set")))?,
-        )),
+        Some(name) => {
+            Some(Zeroizing::new(std::env::var(name).map_err(|_| {
+                usage(format!("environment variable {name} is not set"))
+            })?))
+        }
         None => None,
     };
     let preset = Provider::preset(kind);
@@ -201,8 +203,8 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     let callback_path = redirect.path.split('?').next().unwrap_or("/").to_owned();
 
     // State and PKCE from fresh randomness.
-    let key_bytes = random::<32>()?;
-    let key = StateKey::new(&key_bytes).ok_or_else(|| failure("state key too short"))?;
+    let key_bytes = Zeroizing::new(random::<32>()?);
+    let key = StateKey::new(&key_bytes[..]).ok_or_else(|| failure("state key too short"))?;
     let state = SignedState::new(
         &key,
         &random::<16>()?,
@@ -272,7 +274,7 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
     };
     // Only a callback whose state verifies ends the wait.
     let accept = |target: &str| -> Result<(), String> {
-        let mut scratch = vec![0u8; target.len()];
+        let mut scratch = Zeroizing::new(vec![0u8; target.len()]);
         let cb = Callback::parse(target.as_bytes(), &mut scratch)
             .map_err(|e| format!("bad redirect: {e}"))?;
         cb.verify_signed_state(&key, &redirect_uri, unix_now())
@@ -288,8 +290,8 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         }
     };
 
-    // Parse and check.
-    let mut scratch = vec![0u8; target.len()];
+    // Parse and check; the decoded code is wiped with `scratch`.
+    let mut scratch = Zeroizing::new(vec![0u8; target.len()]);
     let checked = Callback::parse(target.as_bytes(), &mut scratch)
         .map_err(|e| failure(format!("bad redirect: {e}")))
         .and_then(|cb| {
@@ -447,14 +449,14 @@ fn wait_for_callback(
     deadline: Instant,
     accept: &dyn Fn(&str) -> Result<(), String>,
     err: &mut dyn Write,
-) -> Result<(String, TcpStream), Fail> {
+) -> Result<(Zeroizing<String>, TcpStream), Fail> {
     use core::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Arc};
 
     listener
         .set_nonblocking(true)
         .map_err(|e| failure(e.to_string()))?;
-    let (tx, rx) = mpsc::channel::<(String, TcpStream)>();
+    let (tx, rx) = mpsc::channel::<(Zeroizing<String>, TcpStream)>();
     let open = Arc::new(AtomicUsize::new(0));
     loop {
         // Heads read so far, in arrival order.
@@ -520,10 +522,12 @@ fn wait_for_callback(
 
 /// Reads one request head, all of it before `deadline`, and returns the target of a
 /// `GET`, or `None`.
-fn read_request_target(stream: &mut TcpStream, deadline: Instant) -> Option<String> {
+/// The target of a `GET`; it carries the authorization code, so it and the head it
+/// was read from are wiped when dropped.
+fn read_request_target(stream: &mut TcpStream, deadline: Instant) -> Option<Zeroizing<String>> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
-    let mut buf = vec![0u8; MAX_HEAD];
+    let mut buf = Zeroizing::new(vec![0u8; MAX_HEAD]);
     let mut len = 0usize;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -541,7 +545,7 @@ fn read_request_target(stream: &mut TcpStream, deadline: Instant) -> Option<Stri
         match req.parse(buf.get(..len)?) {
             Ok(httparse::Status::Complete(_)) => {
                 return match (req.method, req.path) {
-                    (Some("GET"), Some(p)) => Some(p.to_owned()),
+                    (Some("GET"), Some(p)) => Some(Zeroizing::new(p.to_owned())),
                     _ => None,
                 };
             }

@@ -18,6 +18,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use zeroize::Zeroize as _;
 
 use crate::error::BufferTooSmall;
 use crate::form::{self, Space};
@@ -105,7 +106,11 @@ impl<'a> BasicAuth<'a> {
             if let Ok(n) = STANDARD.encode_slice(block.get(..filled).unwrap_or(&[]), &mut tail) {
                 sink.put_slice(tail.get(..n).unwrap_or(&[]));
             }
+            tail.zeroize();
         }
+        // The blocks held the secret, plain and in base64: wiped, not left on the stack.
+        block.zeroize();
+        out.zeroize();
     }
 
     /// Writes `Basic <base64>` into `out` and returns its length.
