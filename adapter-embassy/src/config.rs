@@ -42,6 +42,13 @@ pub trait UnixClock {
     fn now() -> u64;
 }
 
+/// 2025-01-01T00:00:00Z. A [`UnixClock`] reading before it is taken as not set yet:
+/// the [`RefreshLoop`](crate::RefreshLoop) then refuses to judge token expiry with it
+/// ([`RefreshError::ClockNotSet`](crate::RefreshError::ClockNotSet)) instead of
+/// handing out a stored token that may have expired long ago, or waiting decades for
+/// a refresh.
+pub const EARLIEST_CLOCK_TIME: u64 = 1_735_689_600;
+
 /// Timeouts for each step of an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -87,8 +87,8 @@ pub mod verifier;
 
 pub use api::{bearer_post, ApiResponse};
 pub use config::{
-    Buffers, Config, Storage, Timeouts, UnixClock, EXCHANGE_BUF_LEN, TCP_RX_BUF_LEN,
-    TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,
+    Buffers, Config, Storage, Timeouts, UnixClock, EARLIEST_CLOCK_TIME, EXCHANGE_BUF_LEN,
+    TCP_RX_BUF_LEN, TCP_TX_BUF_LEN, TLS_READ_BUF_LEN, TLS_WRITE_BUF_LEN,
 };
 pub use embedded_tls::{MaxFragmentLength, SignatureScheme, TlsError};
 pub use error::{CertificateError, Error, IoError, Stage};

@@ -67,7 +67,7 @@ use picoauth::token_set::{Credential, SecretText, Slot, TokenSet, TokenSetError}
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroize as _;
 
-use crate::config::UnixClock;
+use crate::config::{UnixClock, EARLIEST_CLOCK_TIME};
 use crate::error::Error;
 use crate::exchange::OnAnswer;
 use crate::persist::{PersistError, TokenStore};
@@ -277,6 +277,13 @@ pub enum RefreshError {
     NoCredential(Slot),
     /// Flash holds no token set: provision one first.
     NoTokenSet,
+    /// The wall clock reads before [`EARLIEST_CLOCK_TIME`]: it is not set yet (no
+    /// SNTP answer, an RTC without its battery). Nothing is handed out or sent until
+    /// it is; expiry cannot be judged without it.
+    ClockNotSet {
+        /// What the clock read, in Unix seconds.
+        now: u64,
+    },
 }
 
 impl fmt::Display for RefreshError {
@@ -291,6 +298,9 @@ impl fmt::Display for RefreshError {
             Self::Persist(e) => write!(f, "refresh answer not persisted: {e}"),
             Self::NoCredential(slot) => write!(f, "no {} credential", slot.as_str()),
             Self::NoTokenSet => f.write_str("no token set on flash"),
+            Self::ClockNotSet { now } => {
+                write!(f, "wall clock not set (reads {now} s since 1970)")
+            }
         }
     }
 }
@@ -316,6 +326,7 @@ impl defmt::Format for RefreshError {
             Self::Persist(e) => defmt::write!(f, "Persist({})", e),
             Self::NoCredential(s) => defmt::write!(f, "NoCredential({})", s),
             Self::NoTokenSet => defmt::write!(f, "NoTokenSet"),
+            Self::ClockNotSet { now } => defmt::write!(f, "ClockNotSet({=u64} s)", now),
         }
     }
 }
@@ -423,7 +434,9 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     /// The Unix time at which [`access_token`](Self::access_token) will next need the
     /// network: the earliest refreshable expiry minus the leeway, or the end of a rate
     /// limit. `None` when nothing will ever be refreshed (no expiry, or the
-    /// installation needs reauthorization). Sleep until then.
+    /// installation needs reauthorization). Sleep until then, by a wall clock that is
+    /// set: before [`EARLIEST_CLOCK_TIME`] the loop answers
+    /// [`RefreshError::ClockNotSet`].
     pub fn refresh_due_at(&self) -> Option<u64> {
         match self.state {
             State::NeedsReauthorization(_) => None,
@@ -456,8 +469,8 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     /// after it.
     ///
     /// # Errors
-    /// [`RefreshError`]; after `NeedsReauthorization` or within a rate limit, without
-    /// touching the network.
+    /// [`RefreshError`]; after `NeedsReauthorization`, within a rate limit or while the
+    /// clock is not set ([`RefreshError::ClockNotSet`]), without touching the network.
     pub async fn credential<X: Transport>(
         &mut self,
         slot: Slot,
@@ -466,7 +479,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     ) -> Result<&Credential<T, S>, RefreshError> {
         self.ready()?;
         self.save_unsaved().await?;
-        let now = C::now();
+        let now = wall_clock::<C>()?;
         let cred = self
             .set
             .credential(slot)
@@ -497,6 +510,8 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
     ) -> Result<(), RefreshError> {
         self.ready()?;
         self.save_unsaved().await?;
+        // The answer's expiry is reckoned from the clock.
+        wall_clock::<C>()?;
         // An answer of another kind could never be applied to the set: the provider
         // would rotate the refresh token and the answer would be lost.
         if self.provider.kind != self.set.provider() {
@@ -579,7 +594,7 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
         match self.state {
             State::NeedsReauthorization(r) => Err(RefreshError::NeedsReauthorization(r)),
             State::RateLimited { until } => {
-                let now = C::now();
+                let now = wall_clock::<C>()?;
                 if now < until {
                     Err(RefreshError::RateLimited {
                         retry_after_secs: until - now,
@@ -592,6 +607,16 @@ impl<'a, F: NorFlash, C: UnixClock, const T: usize, const S: usize> RefreshLoop<
             State::Active => Ok(()),
         }
     }
+}
+
+/// The wall clock's reading, or [`RefreshError::ClockNotSet`] before
+/// [`EARLIEST_CLOCK_TIME`].
+fn wall_clock<C: UnixClock>() -> Result<u64, RefreshError> {
+    let now = C::now();
+    if now < EARLIEST_CLOCK_TIME {
+        return Err(RefreshError::ClockNotSet { now });
+    }
+    Ok(now)
 }
 
 /// The first bytes of the SHA-256 of a refresh token.

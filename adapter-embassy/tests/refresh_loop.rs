@@ -26,6 +26,7 @@ use picoauth_embassy::persist::{buffer_len, PersistError, TokenStore};
 use picoauth_embassy::refresh::{classify, Reauthorization, Refusal, State};
 use picoauth_embassy::{
     Error, OnAnswer, RefreshError, RefreshLoop, Stage, Stream, Transport, UnixClock,
+    EARLIEST_CLOCK_TIME,
 };
 use picoauth_test_support::ready::block_on;
 
@@ -278,6 +279,45 @@ fn a_valid_token_needs_no_exchange_and_an_expiring_one_is_refreshed_and_persiste
             net.requests[0]
         );
         assert!(buf.iter().all(|&b| b == 0), "the exchange buffer is wiped");
+    });
+    assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access2");
+}
+
+#[test]
+fn a_clock_not_set_hands_out_nothing_and_sends_nothing() {
+    // Expired for a day by the real clock; a clock not set yet (SNTP has not
+    // answered) reads a few seconds after 1970 and would call the token valid.
+    let flash = provisioned(1, 3600);
+    let f = flash.clone();
+    run(async move {
+        advance(86_400);
+        let real = TestClock::now();
+        let mut store = store(&f);
+        let mut work = [0u8; 2048];
+        let mut buf = [0u8; 4096];
+        let mut net = Scripted::new([http("200 OK", "", &slack_token(2, 3600))]);
+        let mut lp = open(&mut store, &PROVIDER, &mut work).await;
+        for unset in [0, 42, EARLIEST_CLOCK_TIME - 1] {
+            NOW.with(|n| n.set(unset));
+            let e = lp.access_token(&mut net, &mut buf).await.unwrap_err();
+            assert!(
+                matches!(e, RefreshError::ClockNotSet { now } if now == unset),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("clock not set"), "{e}");
+            let e = lp
+                .refresh(Slot::Main, &mut net, &mut buf)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, RefreshError::ClockNotSet { .. }), "{e:?}");
+        }
+        assert!(net.requests.is_empty(), "nothing sent without a clock");
+        assert_eq!(lp.state(), State::Active, "not sticky");
+        // Once the clock is set, the expired token is refreshed as usual.
+        NOW.with(|n| n.set(real));
+        let t = lp.access_token(&mut net, &mut buf).await.unwrap();
+        assert_eq!(t.expose(), "xoxe.xoxb-1-access2");
+        assert_eq!(net.requests.len(), 1);
     });
     assert_eq!(stored_access(&flash), "xoxe.xoxb-1-access2");
 }
