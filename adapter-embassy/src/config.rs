@@ -43,10 +43,9 @@ pub trait UnixClock {
 }
 
 /// 2025-01-01T00:00:00Z. A [`UnixClock`] reading before it is taken as not set yet:
-/// the [`RefreshLoop`](crate::RefreshLoop) then refuses to judge token expiry with it
-/// ([`RefreshError::ClockNotSet`](crate::RefreshError::ClockNotSet)) instead of
-/// handing out a stored token that may have expired long ago, or waiting decades for
-/// a refresh.
+/// the refresh loop (feature `persist`) then refuses to judge token expiry with it
+/// (`RefreshError::ClockNotSet`) instead of handing out a stored token that may have
+/// expired long ago, or waiting decades for a refresh.
 pub const EARLIEST_CLOCK_TIME: u64 = 1_735_689_600;
 
 /// Timeouts for each step of an exchange.

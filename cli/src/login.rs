@@ -97,6 +97,10 @@ pub(crate) struct LoginArgs {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     #[arg(long, requires = "store")]
     key: Option<String>,
+    /// Also trust this CA certificate (PEM) for the PostgreSQL server of `--store`.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[arg(long, requires = "store")]
+    store_ca_cert: Option<PathBuf>,
 }
 
 /// A failure with its exit status and one-line reason.
@@ -381,11 +385,9 @@ fn login(args: &LoginArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         .exchange_with(&token_req, |o| {
             let is_token = matches!(o, picoauth::exchange::Outcome::Token { .. });
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
-            let saved = args
-                .store
-                .as_ref()
-                .filter(|_| is_token)
-                .map(|store| crate::tokens::save(store, o, args.key.as_deref()));
+            let saved = args.store.as_ref().filter(|_| is_token).map(|store| {
+                crate::tokens::save(store, args.store_ca_cert.as_deref(), o, args.key.as_deref())
+            });
             #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
             let saved: Option<Result<String, String>> = None;
             let set = (is_token && wants_set).then(|| {

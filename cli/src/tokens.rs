@@ -86,6 +86,16 @@ pub(crate) struct StoreArg {
     /// refused on the command line, where `ps` shows it to every local user).
     #[arg(long)]
     store: String,
+    /// Also trust this CA certificate (PEM) for the PostgreSQL server's certificate
+    /// (TLS is required to any database host but a Unix socket or loopback).
+    #[arg(long)]
+    store_ca_cert: Option<PathBuf>,
+}
+
+impl StoreArg {
+    async fn open(&self) -> Result<AnyStore, Fail> {
+        open(&self.store, self.store_ca_cert.as_deref()).await
+    }
 }
 
 /// The client that refreshes.
@@ -137,7 +147,7 @@ fn has_password(url: &str) -> bool {
 /// Opens the store `spec` names: `env:NAME` reads the spec from the environment
 /// variable `NAME`; a PostgreSQL URL with a password is taken from there only, never
 /// from the command line.
-async fn open(spec: &str) -> Result<AnyStore, Fail> {
+async fn open(spec: &str, ca_cert: Option<&std::path::Path>) -> Result<AnyStore, Fail> {
     let from_env;
     let spec = match spec.strip_prefix("env:") {
         Some(var) => {
@@ -167,10 +177,20 @@ async fn open(spec: &str) -> Result<AnyStore, Fail> {
     }
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
-        return picoauth_std::tokens::PostgresStore::connect(spec, 1)
-            .await
-            .map(AnyStore::Postgres)
-            .map_err(|e| Fail(EXIT_FAILURE, e.to_string()));
+        return {
+            let mut trust = picoauth_std::Trust::public();
+            if let Some(p) = ca_cert {
+                let pem = std::fs::read(p).map_err(|e| {
+                    Fail(EXIT_USAGE, format!("--store-ca-cert {}: {e}", p.display()))
+                })?;
+                trust
+                    .add_pem(&pem)
+                    .map_err(|e| Fail(EXIT_USAGE, format!("--store-ca-cert: {e}")))?;
+            }
+            picoauth_std::tokens::PostgresStore::connect_with(spec, 1, &trust).await
+        }
+        .map(AnyStore::Postgres)
+        .map_err(|e| Fail(EXIT_FAILURE, e.to_string()));
         #[cfg(not(feature = "postgres"))]
         return Err(Fail(EXIT_USAGE, "built without PostgreSQL".into()));
     }
@@ -218,7 +238,7 @@ async fn dispatch(
 ) -> Result<u8, Fail> {
     match cmd {
         TokensCommand::List(s) => {
-            let store = open(&s.store).await?;
+            let store = s.open().await?;
             with_store!(store, st => list(&st, out).await)
         }
         TokensCommand::Show {
@@ -226,11 +246,11 @@ async fn dispatch(
             key,
             show_secrets,
         } => {
-            let store = open(&store.store).await?;
+            let store = store.open().await?;
             with_store!(store, st => show(&st, &key, show_secrets, out).await)
         }
         TokensCommand::Refresh { store, client, key } => {
-            let store = open(&store.store).await?;
+            let store = store.open().await?;
             with_store!(store, st => refresh(st, &client, &key, out).await)
         }
         TokensCommand::Export {
@@ -246,7 +266,7 @@ async fn dispatch(
                 })?)),
                 None => None,
             };
-            let store = open(&store.store).await?;
+            let store = store.open().await?;
             with_store!(store, st => export(&st, &key, client_id.as_deref(), secret.as_deref().map(String::as_str), &outputs, err).await)
         }
         TokensCommand::Watch {
@@ -255,7 +275,7 @@ async fn dispatch(
             interval,
             duration,
         } => {
-            let store = open(&store.store).await?;
+            let store = store.open().await?;
             with_store!(store, st => watch(st, &client, interval, duration, out).await)
         }
     }
@@ -486,7 +506,12 @@ async fn export<S: TokenStore>(
 
 /// `picoauth login --store`: saves a token answer as an installation (Slack keys
 /// itself; other providers need `--key`). Returns the key saved.
-pub(crate) fn save(spec: &str, outcome: &Outcome<'_>, key: Option<&str>) -> Result<String, String> {
+pub(crate) fn save(
+    spec: &str,
+    ca_cert: Option<&std::path::Path>,
+    outcome: &Outcome<'_>,
+    key: Option<&str>,
+) -> Result<String, String> {
     let key = match key {
         Some(k) => Some(InstallationKey::caller(k).map_err(|e| e.to_string())?),
         None => None,
@@ -495,7 +520,7 @@ pub(crate) fn save(spec: &str, outcome: &Outcome<'_>, key: Option<&str>) -> Resu
     let i = Installation::from_outcome(outcome, key, now).map_err(|e| e.to_string())?;
     let rt = runtime().map_err(|Fail(_, m)| m)?;
     rt.block_on(async {
-        let store = open(spec).await.map_err(|Fail(_, m)| m)?;
+        let store = open(spec, ca_cert).await.map_err(|Fail(_, m)| m)?;
         with_store!(store, st => st.put(&i, None).await.map_err(|e| e.to_string()))
     })?;
     Ok(i.key.store_key())
@@ -512,7 +537,7 @@ mod tests {
             "postgres://app:db-pw-hunter2@db.internal/app",
             "postgresql://app@db.internal/app?sslmode=disable&password=db-pw-hunter2",
         ] {
-            let Err(Fail(code, msg)) = rt.block_on(open(url)) else {
+            let Err(Fail(code, msg)) = rt.block_on(open(url, None)) else {
                 panic!("{url} opened");
             };
             assert_eq!(code, EXIT_USAGE);
@@ -527,7 +552,8 @@ mod tests {
         ] {
             assert!(!has_password(url), "{url}");
         }
-        let Err(Fail(code, msg)) = rt.block_on(open("env:PICOAUTH_TEST_UNSET_STORE_URL")) else {
+        let Err(Fail(code, msg)) = rt.block_on(open("env:PICOAUTH_TEST_UNSET_STORE_URL", None))
+        else {
             panic!("opened");
         };
         assert_eq!(code, EXIT_USAGE);
@@ -539,7 +565,9 @@ mod tests {
                 "PICOAUTH_TEST_STORE_URL",
                 format!("sqlite:{}", db.display()),
             );
-            assert!(rt.block_on(open("env:PICOAUTH_TEST_STORE_URL")).is_ok());
+            assert!(rt
+                .block_on(open("env:PICOAUTH_TEST_STORE_URL", None))
+                .is_ok());
             let _ = std::fs::remove_file(&db);
         }
     }

@@ -1,5 +1,6 @@
 //! A private PostgreSQL cluster for a test: `initdb` and `pg_ctl` in a temporary
-//! directory, listening only on a Unix socket in that directory (no TCP port), run as
+//! directory, listening on a Unix socket in that directory (and, with
+//! [`Cluster::start_tcp`], on a free port of 127.0.0.1, TLS or not), run as
 //! the `postgres` user when the test runs as root (PostgreSQL refuses root), stopped
 //! and deleted on every path (`Drop`).
 //!
@@ -15,6 +16,15 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     as_postgres: bool,
+    port: u16,
+}
+
+/// A server certificate chain and its key, as PEM, for [`Cluster::start_tcp`].
+pub struct ServerTls<'a> {
+    /// The leaf, then any intermediates.
+    pub chain_pem: &'a str,
+    /// The leaf's private key.
+    pub key_pem: &'a str,
 }
 
 fn find_bin() -> Result<PathBuf, String> {
@@ -65,6 +75,17 @@ impl Cluster {
     /// Creates and starts a cluster; panics with a clear message when PostgreSQL is
     /// not installed.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Creates and starts a cluster that also listens on 127.0.0.1 ([`port`](Self::port),
+    /// a free one). With `tls`, TCP clients must use TLS (`hostssl` only) with that
+    /// certificate; without, TCP has no TLS at all (`ssl=off`).
+    pub fn start_tcp(tls: Option<ServerTls<'_>>) -> Self {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tcp: Option<Option<ServerTls<'_>>>) -> Self {
         let bin = find_bin().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new()
             .prefix("picoauth-pg-")
@@ -83,10 +104,18 @@ impl Cluster {
                 "chown of the cluster directory to `postgres` failed (no such user?)"
             );
         }
+        let port = match tcp {
+            Some(_) => std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free loopback port"),
+            None => 5432,
+        };
         let c = Self {
             dir,
             bin,
             as_postgres,
+            port,
         };
         let data = c.data();
         c.run(
@@ -102,10 +131,31 @@ impl Cluster {
                 "--no-sync",
             ],
         );
-        let opts = format!(
-            "-k {} -c listen_addresses='' -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        let mut opts = format!(
+            "-k {} -p {port} -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             c.dir.path().display()
         );
+        match &tcp {
+            None => opts.push_str(" -c listen_addresses=''"),
+            Some(tls) => {
+                opts.push_str(" -c listen_addresses=127.0.0.1");
+                let hba = match tls {
+                    Some(t) => {
+                        c.write_private("server.crt", t.chain_pem);
+                        c.write_private("server.key", t.key_pem);
+                        opts.push_str(
+                            " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
+                        );
+                        "local all all trust\nhostssl all all 127.0.0.1/32 trust\n"
+                    }
+                    None => {
+                        opts.push_str(" -c ssl=off");
+                        "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+                    }
+                };
+                c.write_private("pg_hba.conf", hba);
+            }
+        }
         let log = c.dir.path().join("server.log");
         c.run(
             "pg_ctl",
@@ -127,6 +177,28 @@ impl Cluster {
 
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Writes `name` in the data directory, readable by the server's user only (as
+    /// PostgreSQL wants a key file).
+    fn write_private(&self, name: &str, text: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = self.data().join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if self.as_postgres {
+            let ok = Command::new("chown")
+                .arg("postgres:")
+                .arg(&path)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chown of {} to `postgres` failed", path.display());
+        }
+    }
+
+    /// The TCP port (5432, unused, for a cluster without TCP).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `tool` from the cluster's binaries, run as `postgres` when the test runs as root.
@@ -160,8 +232,9 @@ impl Cluster {
     /// The connection string (Unix socket in the cluster's directory).
     pub fn conninfo(&self) -> String {
         format!(
-            "host={} port=5432 user=postgres dbname=postgres",
-            self.dir.path().display()
+            "host={} port={} user=postgres dbname=postgres",
+            self.dir.path().display(),
+            self.port
         )
     }
 

@@ -27,7 +27,7 @@ pub use installation::{
 };
 pub use manager::{ManagerConfig, ManagerError, ProviderSettings, TokenManager};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{connect_postgres, PostgresStore};
 pub use refusal::{classify, Refusal, REAUTHORIZATION_CODES};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

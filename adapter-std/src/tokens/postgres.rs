@@ -10,8 +10,10 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use std::sync::Arc;
 
+use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Config, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::installation::{Installation, InstallationKey};
 use super::row::{self, Row};
@@ -19,6 +21,7 @@ use super::schema::{self, Types, COLUMNS};
 use super::store::{
     backend, millis, now_ms, Claim, Committed, Completion, StoreError, Stored, TokenStore,
 };
+use crate::tls::Trust;
 
 /// PostgreSQL's names for the column types.
 const TYPES: Types = Types {
@@ -43,6 +46,13 @@ struct Conn {
 }
 
 /// A token store in a PostgreSQL database, over a few connections.
+///
+/// TLS: a TCP host gets TLS, required (`sslmode=prefer`, the default, becomes
+/// `require`, so a server or a man in the middle that answers "no TLS" is refused,
+/// never a silent fall back to clear text) and verified by rustls against a
+/// [`Trust`] (chain and host name; `hostaddr=` picks the address, `host=` the name
+/// checked). `sslmode=disable` is accepted only for Unix sockets and loopback
+/// addresses; a Unix socket has no TLS.
 #[derive(Clone)]
 pub struct PostgresStore {
     conns: Arc<Vec<Conn>>,
@@ -58,10 +68,72 @@ impl core::fmt::Debug for PostgresStore {
     }
 }
 
-async fn connect(config: &str) -> Result<Client, StoreError> {
-    let (client, connection) = tokio_postgres::connect(config, NoTls)
-        .await
-        .map_err(backend)?;
+/// `config` parsed, with the TLS rules of [`PostgresStore`] applied.
+fn secured(config: &str) -> Result<Config, StoreError> {
+    let mut config: Config = config.parse().map_err(backend)?;
+    let hosts = config.get_hosts();
+    let tcp = hosts.iter().any(|h| matches!(h, Host::Tcp(_)));
+    // The address connected to decides what is local: `hostaddr` when given.
+    let remote = if config.get_hostaddrs().is_empty() {
+        hosts.iter().find_map(|h| match h {
+            Host::Tcp(name) if !is_loopback_name(name) => Some(name.clone()),
+            _ => None,
+        })
+    } else {
+        config
+            .get_hostaddrs()
+            .iter()
+            .find(|a| !a.is_loopback())
+            .map(ToString::to_string)
+    };
+    match config.get_ssl_mode() {
+        SslMode::Disable => {
+            if let Some(host) = remote {
+                return Err(StoreError::TlsRequired { host });
+            }
+        }
+        SslMode::Require => {}
+        // `prefer` (the default) would go on in clear text when the answer is "no TLS".
+        _ => {
+            if tcp {
+                config.ssl_mode(SslMode::Require);
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// `localhost` or a loopback IP address.
+fn is_loopback_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<core::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
+/// A connection under the store's TLS rules (see [`PostgresStore`]), for an
+/// application's own tables beside the store's (the install app keeps its spent
+/// `state` nonces so). The connection runs on a tokio task; it ends when the
+/// [`Client`] is dropped.
+///
+/// # Errors
+/// As [`PostgresStore::connect_with`], schema aside.
+pub async fn connect_postgres(config: &str, trust: &Trust) -> Result<Client, StoreError> {
+    let (config, tls) = prepared(config, trust)?;
+    connect(&config, &tls).await
+}
+
+/// The parsed, secured `config` and a connector verifying against `trust`.
+fn prepared(config: &str, trust: &Trust) -> Result<(Config, MakeRustlsConnect), StoreError> {
+    let config = secured(config)?;
+    let tls = trust.client_config().map_err(backend)?;
+    Ok((config, MakeRustlsConnect::new(tls.as_ref().clone())))
+}
+
+async fn connect(config: &Config, tls: &MakeRustlsConnect) -> Result<Client, StoreError> {
+    let (client, connection) = config.connect(tls.clone()).await.map_err(backend)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "postgres connection ended");
@@ -164,17 +236,34 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
 
 impl PostgresStore {
     /// Connects `connections` times (at least 1) with `config` (a `postgres://` URL or
-    /// `host=… user=… dbname=…`; no TLS, so use a Unix socket or a trusted network)
-    /// and migrates the schema.
+    /// `host=… user=… dbname=…`) and migrates the schema. A TCP host's certificate
+    /// must chain to the bundled public roots: see [`connect_with`](Self::connect_with)
+    /// for a private CA, and [`PostgresStore`] for the TLS rules.
     ///
     /// # Errors
-    /// The database cannot be reached, or its schema is newer than this build.
+    /// As [`connect_with`](Self::connect_with).
     pub async fn connect(config: &str, connections: usize) -> Result<Self, StoreError> {
-        let mut first = connect(config).await?;
+        Self::connect_with(config, connections, &Trust::public()).await
+    }
+
+    /// [`connect`](Self::connect), with the server certificate checked against
+    /// `trust` (a cloud provider's CA bundle, a private CA: [`Trust::only_pem`]).
+    ///
+    /// # Errors
+    /// [`StoreError::TlsRequired`] for `sslmode=disable` to a host that is not local
+    /// (before connecting); [`StoreError::Backend`] when the database cannot be
+    /// reached, refuses TLS, or its certificate is refused; [`StoreError::SchemaTooNew`].
+    pub async fn connect_with(
+        config: &str,
+        connections: usize,
+        trust: &Trust,
+    ) -> Result<Self, StoreError> {
+        let (config, tls) = prepared(config, trust)?;
+        let mut first = connect(&config, &tls).await?;
         migrate(&mut first).await?;
         let mut conns = vec![prepare(first).await?];
         for _ in 1..connections.max(1) {
-            conns.push(prepare(connect(config).await?).await?);
+            conns.push(prepare(connect(&config, &tls).await?).await?);
         }
         Ok(Self {
             conns: Arc::new(conns),
@@ -337,5 +426,96 @@ impl TokenStore for PostgresStore {
 
     fn round_trips(&self) -> u64 {
         self.trips.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(config: &str) -> SslMode {
+        secured(config).unwrap().get_ssl_mode()
+    }
+
+    fn refused(config: &str) -> String {
+        match secured(config) {
+            Err(StoreError::TlsRequired { host }) => host,
+            other => panic!("{config}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tcp_hosts_require_tls() {
+        for c in [
+            "host=db.example.com user=u",
+            "host=db.example.com sslmode=prefer",
+            "postgres://u@db.example.com/x",
+            // Loopback too: the default never falls back to clear text.
+            "host=localhost",
+            "host=127.0.0.1",
+            "host=/run/postgresql,db.example.com",
+        ] {
+            assert!(matches!(mode(c), SslMode::Require), "{c}");
+        }
+        assert!(matches!(
+            mode("host=db.example.com sslmode=require"),
+            SslMode::Require
+        ));
+    }
+
+    #[test]
+    fn unix_sockets_keep_their_mode() {
+        assert!(matches!(mode("host=/run/postgresql"), SslMode::Prefer));
+        assert!(matches!(
+            mode("host=/run/postgresql sslmode=disable"),
+            SslMode::Disable
+        ));
+    }
+
+    #[test]
+    fn no_tls_only_to_local_hosts() {
+        for c in [
+            "host=localhost sslmode=disable",
+            "host=LOCALHOST sslmode=disable",
+            "host=127.0.0.1 sslmode=disable",
+            "host=127.1.2.3 sslmode=disable",
+            "host=::1 sslmode=disable",
+            "postgres://u@[::1]:5432/x?sslmode=disable",
+            // The address decides, not the name.
+            "host=db.example.com hostaddr=127.0.0.1 sslmode=disable",
+        ] {
+            assert!(matches!(mode(c), SslMode::Disable), "{c}");
+        }
+        assert_eq!(
+            refused("host=db.example.com sslmode=disable"),
+            "db.example.com"
+        );
+        assert_eq!(
+            refused("postgres://u@db.example.com/x?sslmode=disable"),
+            "db.example.com"
+        );
+        assert_eq!(refused("host=10.0.0.5 sslmode=disable"), "10.0.0.5");
+        assert_eq!(
+            refused("host=localhost hostaddr=10.0.0.5 sslmode=disable"),
+            "10.0.0.5"
+        );
+        assert_eq!(
+            refused("host=/run/postgresql,db.example.com sslmode=disable"),
+            "db.example.com"
+        );
+        let e = StoreError::TlsRequired {
+            host: "db.example.com".into(),
+        };
+        assert!(e
+            .to_string()
+            .contains("sslmode=disable refused for db.example.com"));
+    }
+
+    #[test]
+    fn a_bad_connection_string_is_a_typed_error() {
+        assert!(matches!(
+            secured("host=x sslmode=sometimes"),
+            Err(StoreError::Backend(_))
+        ));
     }
 }

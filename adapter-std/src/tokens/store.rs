@@ -94,16 +94,38 @@ pub enum StoreError {
     Corrupt(String),
     /// The database's schema is newer than this build knows.
     SchemaTooNew(i64),
+    /// The connection string asks for no TLS (`sslmode=disable`) to a host that is
+    /// neither a Unix socket nor a loopback address: refused before connecting, as
+    /// the tokens and the database password would cross the network in clear text.
+    TlsRequired {
+        /// The host (or `hostaddr`) that is not local.
+        host: String,
+    },
 }
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Backend(e) => write!(f, "token store: {e}"),
+            Self::Backend(e) => {
+                // The causes too: "error performing TLS handshake" alone does not say
+                // which certificate was refused, or why.
+                write!(f, "token store: {e}")?;
+                let mut cause = e.source();
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                Ok(())
+            }
             Self::Corrupt(what) => write!(f, "token store: corrupt row: {what}"),
             Self::SchemaTooNew(v) => write!(
                 f,
                 "token store: schema version {v} is newer than this build's {SCHEMA_VERSION}"
+            ),
+            Self::TlsRequired { host } => write!(
+                f,
+                "token store: sslmode=disable refused for {host}: TLS is required for a \
+                 PostgreSQL host other than a Unix socket or loopback"
             ),
         }
     }

@@ -105,6 +105,10 @@ pub struct Config {
     pub base_url: String,
     /// `sqlite:PATH` or `postgres://…`.
     pub store_url: String,
+    /// An extra trust anchor (PEM) for the PostgreSQL server's certificate, besides the
+    /// web PKI roots (a private or cloud database CA). TLS is required to any database
+    /// host but a Unix socket or loopback.
+    pub store_ca_pem: Option<String>,
     /// The key that signs `state` (at least 16 bytes). `None`: a random key per
     /// process (installs in flight across a restart are then refused).
     pub state_key: Option<Secret>,
@@ -129,6 +133,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("base_url", &self.base_url)
             .field("store_url", &shown_store_url(&self.store_url))
+            .field("store_ca_pem", &self.store_ca_pem.is_some())
             .field("state_key", &self.state_key)
             .field("state_lifetime_secs", &self.state_lifetime_secs)
             .field("providers", &self.providers)
@@ -176,6 +181,18 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The text of the PEM file that variable `name` names, if set.
+fn pem_file(name: &'static str) -> Result<Option<String>, ConfigError> {
+    var(name)
+        .map(|path| {
+            std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                var: name,
+                problem: format!("cannot read {path}: {e}"),
+            })
+        })
+        .transpose()
+}
+
 impl Config {
     /// Reads the configuration from the environment:
     ///
@@ -184,6 +201,7 @@ impl Config {
     /// | `PICOAUTH_APP_LISTEN` | `127.0.0.1:3000` |
     /// | `PICOAUTH_APP_BASE_URL` | `http://` + the listen address |
     /// | `PICOAUTH_STORE_URL` | `sqlite:picoauth-install-app.db` |
+    /// | `PICOAUTH_STORE_CA_PEM` | none (a PEM file trusted besides the web PKI roots for the database) |
     /// | `PICOAUTH_STATE_KEY` | random per process |
     /// | `SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET` | Slack off |
     /// | `SLACK_SCOPES`, `SLACK_AUTHORIZE_URL`, `SLACK_TOKEN_URL` | Slack's own |
@@ -222,13 +240,8 @@ impl Config {
                 problem: format!("at least {} bytes are needed", picoauth::state::MIN_KEY_LEN),
             });
         }
-        let extra_ca_pem = match var("PICOAUTH_CA_PEM") {
-            Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| ConfigError {
-                var: "PICOAUTH_CA_PEM",
-                problem: format!("cannot read {path}: {e}"),
-            })?),
-            None => None,
-        };
+        let extra_ca_pem = pem_file("PICOAUTH_CA_PEM")?;
+        let store_ca_pem = pem_file("PICOAUTH_STORE_CA_PEM")?;
         let mut providers = Vec::new();
         for id in ProviderId::ALL {
             let p = id.env_prefix();
@@ -264,6 +277,7 @@ impl Config {
             listen,
             base_url,
             store_url,
+            store_ca_pem,
             state_key,
             state_lifetime_secs: 600,
             providers,
@@ -300,6 +314,7 @@ pub(crate) mod tests {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             base_url: "http://127.0.0.1:3000".into(),
             store_url: store_url.into(),
+            store_ca_pem: None,
             state_key: Some(Secret::new("state-key-0123456789")),
             state_lifetime_secs: 600,
             providers: Vec::new(),

@@ -33,7 +33,9 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let store_url = config.store_url.clone();
     let served = if store_url.starts_with("postgres://") || store_url.starts_with("postgresql://") {
-        let (store, used) = open_postgres(&store_url).await.map_err(|e| e.to_string())?;
+        let (store, used) = open_postgres(&store_url, config.store_ca_pem.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
         let app = App::new(config, store, used).map_err(|e| e.to_string())?;
         app.serve(listener, shutdown_signal()).await
     } else {

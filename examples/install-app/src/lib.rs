@@ -198,17 +198,26 @@ pub fn open_sqlite(
     Ok((store, used))
 }
 
-/// Connects the PostgreSQL token store and spent-state table at `url`.
+/// Connects the PostgreSQL token store and spent-state table at `url`, over TLS
+/// verified against the web PKI roots and `ca_pem` (see
+/// [`PostgresStore`](picoauth_std::tokens::PostgresStore) for when TLS is required).
 ///
 /// # Errors
 /// [`StartError::Store`].
 pub async fn open_postgres(
     url: &str,
+    ca_pem: Option<&str>,
 ) -> Result<(picoauth_std::tokens::PostgresStore, UsedStates), StartError> {
-    let store = picoauth_std::tokens::PostgresStore::connect(url, 4)
+    let mut trust = picoauth_std::Trust::public();
+    if let Some(pem) = ca_pem {
+        trust
+            .add_pem(pem.as_bytes())
+            .map_err(|e| StartError::Store(format!("PICOAUTH_STORE_CA_PEM: {e}")))?;
+    }
+    let store = picoauth_std::tokens::PostgresStore::connect_with(url, 4, &trust)
         .await
         .map_err(|e| StartError::Store(e.to_string()))?;
-    let used = UsedStates::connect_postgres(url)
+    let used = UsedStates::connect_postgres(url, &trust)
         .await
         .map_err(|e| StartError::Store(e.to_string()))?;
     Ok((store, used))

@@ -90,6 +90,7 @@ pub fn config(
             },
         ],
         extra_ca_pem: Some(provider.ca_cert_pem()),
+        store_ca_pem: None,
         introspect_url: Some(format!("{base}/api/auth.test")),
         page_refresh_secs: 2,
         manager: manager_config_for(lifetime),

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use picoauth_std::Trust;
+
 /// Where spent nonces live.
 #[derive(Clone)]
 pub enum UsedStates {
@@ -52,22 +54,20 @@ impl UsedStates {
         Ok(Self::Sqlite(Arc::new(Mutex::new(conn))))
     }
 
-    /// Connects to PostgreSQL at `url` (no TLS: a database on the same host or network)
-    /// and creates the table.
+    /// Connects to PostgreSQL at `url` under the token store's TLS rules (required and
+    /// verified against `trust` for any host but a Unix socket or loopback) and
+    /// creates the table.
     ///
     /// # Errors
     /// The connection or the statement fails.
-    pub async fn connect_postgres(url: &str) -> Result<Self, UsedStatesError> {
-        let err = |e: tokio_postgres::Error| UsedStatesError(e.to_string());
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+    pub async fn connect_postgres(url: &str, trust: &Trust) -> Result<Self, UsedStatesError> {
+        let client = picoauth_std::tokens::connect_postgres(url, trust)
             .await
-            .map_err(err)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "used-state connection ended");
-            }
-        });
-        client.batch_execute(CREATE).await.map_err(err)?;
+            .map_err(|e| UsedStatesError(e.to_string()))?;
+        client
+            .batch_execute(CREATE)
+            .await
+            .map_err(|e| UsedStatesError(e.to_string()))?;
         Ok(Self::Postgres(Arc::new(client)))
     }
 
