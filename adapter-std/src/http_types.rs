@@ -13,7 +13,8 @@
 //! let req = TokenRequest::new(&SLACK_V2, ClientAuth::basic("111.222", secret.as_str().into()),
 //!                             Grant::authorization_code("ccdaa72ad"));
 //! let http_req = picoauth_std::http_types::to_request(&req).unwrap();
-//! let http_resp = send(http_req); // your client
+//! // Your client: the body is handed over as it sends it.
+//! let http_resp = send(http_req.map(picoauth_std::http_types::FormBody::into_vec));
 //! let outcome = picoauth_std::http_types::from_response(SLACK_V2.kind, &http_resp).unwrap();
 //! ```
 //!
@@ -28,7 +29,7 @@ use http::header::{HeaderName, HeaderValue};
 use picoauth::provider::ProviderKind;
 use picoauth::request::TokenRequest;
 use picoauth::EncodeError;
-use zeroize::Zeroize as _;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::owned::{parse_response, OwnedOutcome, ParseError};
 
@@ -54,17 +55,49 @@ impl fmt::Display for ToRequestError {
 
 impl core::error::Error for ToRequestError {}
 
+/// A token request's form body: it holds the code or refresh token, and the client
+/// secret when the provider takes it in the body. `Debug` shows its length only, and
+/// the bytes are wiped when it is dropped, until [`into_vec`](Self::into_vec) hands
+/// them to your HTTP client.
+pub struct FormBody(Zeroizing<Vec<u8>>);
+
+impl FormBody {
+    /// The bytes (`application/x-www-form-urlencoded`).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes, for a client that takes a `Vec<u8>` body (`reqwest`, `hyper` through
+    /// `Full::from`): from here on they are the client's, and are not wiped.
+    pub fn into_vec(mut self) -> Vec<u8> {
+        core::mem::take(&mut *self.0)
+    }
+}
+
+impl AsRef<[u8]> for FormBody {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl fmt::Debug for FormBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FormBody({} bytes, redacted)", self.0.len())
+    }
+}
+
 /// The token request as an [`http::Request`]: `POST` to the absolute token URL, the
 /// same headers picoauth sends itself (`Authorization: Basic …` where the client uses
-/// it, `Content-Type`, `Accept`, `User-Agent`; `Host` and `Content-Length` are left
-/// to your client) and the form body.
+/// it, marked sensitive; `Content-Type`, `Accept`, `User-Agent`; `Host` and
+/// `Content-Length` are left to your client) and the form body as a [`FormBody`], so
+/// `Debug` on the request shows no secret. Hand it to your client with
+/// `request.map(FormBody::into_vec)`.
 ///
-/// The request holds the client secret (Basic header or body): drop it when sent.
 /// The scratch buffer the core encoded into is wiped before returning.
 ///
 /// # Errors
 /// [`ToRequestError::Encode`] for a request the core refuses.
-pub fn to_request(req: &TokenRequest<'_>) -> Result<http::Request<Vec<u8>>, ToRequestError> {
+pub fn to_request(req: &TokenRequest<'_>) -> Result<http::Request<FormBody>, ToRequestError> {
     let len = req.encoded_len().map_err(ToRequestError::Encode)?;
     let mut raw = vec![0u8; len];
     let result = req
@@ -75,7 +108,7 @@ pub fn to_request(req: &TokenRequest<'_>) -> Result<http::Request<Vec<u8>>, ToRe
     result
 }
 
-fn build(req: &TokenRequest<'_>, raw: &[u8]) -> Result<http::Request<Vec<u8>>, ToRequestError> {
+fn build(req: &TokenRequest<'_>, raw: &[u8]) -> Result<http::Request<FormBody>, ToRequestError> {
     // The core wrote this head itself; it is parsed only to hand its headers over.
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut parsed = httparse::Request::new(&mut headers);
@@ -111,7 +144,7 @@ fn build(req: &TokenRequest<'_>, raw: &[u8]) -> Result<http::Request<Vec<u8>>, T
         }
     }
     builder
-        .body(raw[head_len..].to_vec())
+        .body(FormBody(Zeroizing::new(raw[head_len..].to_vec())))
         .map_err(ToRequestError::Http)
 }
 

@@ -5,10 +5,10 @@
 use picoauth::provider::{Endpoint, ProviderKind, PINTEREST, SLACK_V2};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth::EncodeError;
-use picoauth_std::http_types::{from_response, to_request, ToRequestError};
+use picoauth_std::http_types::{from_response, to_request, FormBody, ToRequestError};
 use picoauth_std::OwnedOutcome;
 
-fn header<'r>(r: &'r http::Request<Vec<u8>>, name: &str) -> &'r str {
+fn header<'r>(r: &'r http::Request<FormBody>, name: &str) -> &'r str {
     r.headers().get(name).unwrap().to_str().unwrap()
 }
 
@@ -38,8 +38,11 @@ fn request_is_what_the_core_encodes() {
     let mut raw = vec![0; req.encoded_len().unwrap()];
     let n = req.encode(&mut raw).unwrap();
     let raw = &raw[..n];
-    assert!(raw.ends_with(r.body()), "the body is the encoded body");
-    assert_eq!(r.body().as_slice(), b"code=ccdaa72ad");
+    assert!(
+        raw.ends_with(r.body().as_bytes()),
+        "the body is the encoded body"
+    );
+    assert_eq!(r.body().as_bytes(), b"code=ccdaa72ad");
 }
 
 #[test]
@@ -48,15 +51,26 @@ fn a_non_default_port_stays_in_the_uri_and_post_credentials_stay_in_the_body() {
     let p = PINTEREST.with_endpoint(Endpoint::parse(url).unwrap());
     let req = TokenRequest::new(
         &p,
-        ClientAuth::post("id", "sec".into()),
-        Grant::refresh_token("rt"),
+        ClientAuth::post("id", "s3cr3t-in-body".into()),
+        Grant::refresh_token("rt-secret-1"),
     );
     let r = to_request(&req).unwrap();
     assert_eq!(r.uri(), url);
     assert!(r.headers().get("authorization").is_none());
-    let body = String::from_utf8(r.body().clone()).unwrap();
+    // Debug on the request shows neither the client secret nor the refresh token, as
+    // text or as the byte list a `Vec<u8>` body prints.
+    let shown = format!("{r:?}");
+    let as_list = format!("{:?}", r.body().as_bytes());
     assert!(
-        body.contains("client_secret=sec") && body.contains("refresh_token=rt"),
+        !shown.contains("s3cr3t")
+            && !shown.contains("rt-secret")
+            && !shown.contains(as_list.trim_matches(['[', ']']))
+            && shown.contains("redacted"),
+        "{shown}"
+    );
+    let body = String::from_utf8(r.into_body().into_vec()).unwrap();
+    assert!(
+        body.contains("client_secret=s3cr3t-in-body") && body.contains("refresh_token=rt-secret-1"),
         "{body}"
     );
 }

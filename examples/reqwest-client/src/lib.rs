@@ -5,7 +5,7 @@
 //! `CLIENT_SECRET` and `CODE` in the environment for a Slack v2 code exchange.
 
 use picoauth::request::TokenRequest;
-use picoauth_std::http_types::{from_response, to_request};
+use picoauth_std::http_types::{from_response, to_request, FormBody};
 use picoauth_std::OwnedOutcome;
 
 /// Why the exchange did not produce an outcome.
@@ -30,7 +30,8 @@ pub fn exchange(
     req: &TokenRequest<'_>,
 ) -> Result<OwnedOutcome, Error> {
     let request = to_request(req).map_err(Error::Request)?;
-    let request = reqwest::blocking::Request::try_from(request).map_err(Error::Reqwest)?;
+    let request = reqwest::blocking::Request::try_from(request.map(FormBody::into_vec))
+        .map_err(Error::Reqwest)?;
     let response = client.execute(request).map_err(Error::Reqwest)?;
     let mut builder = http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
