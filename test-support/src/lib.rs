@@ -32,6 +32,8 @@ pub mod lifecycle;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod node;
+#[cfg(feature = "pki")]
+pub mod pki;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod ready;

@@ -23,10 +23,7 @@ use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_std::{asynch, Client, OwnedOutcome, Trust};
 use picoauth_test_support::node::{NodePeer, PeerTls};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use picoauth_test_support::pki::TestCa;
 
 /// The clients configured in `tests/interop/server.mjs`. The odd one's id and secret
 /// hold every character that RFC 6749 §2.3.1 form-encoding changes.
@@ -45,42 +42,6 @@ const AUTHORIZE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long one token exchange may take (the clients' total timeout).
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A CA and a leaf for 127.0.0.1 and localhost, as PEM.
-struct Certs {
-    ca_pem: String,
-    chain_pem: String,
-    key_pem: String,
-}
-
-fn certs() -> Certs {
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.distinguished_name
-        .push(DnType::CommonName, "picoauth interop test CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-    let issuer = Issuer::new(ca, ca_key);
-
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .expect("leaf params");
-    leaf.distinguished_name
-        .push(DnType::CommonName, "picoauth interop peer");
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let leaf_cert = leaf
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf certificate");
-    Certs {
-        ca_pem: ca_cert.pem(),
-        chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
-        key_pem: leaf_key.serialize_pem(),
-    }
-}
-
 /// The Node server (killed and its files removed on drop) and what its ready line said.
 struct Peer {
     node: NodePeer,
@@ -95,11 +56,12 @@ struct Peer {
 
 impl Peer {
     fn start() -> Self {
-        let c = certs();
+        let ca = TestCa::new("picoauth interop test CA");
+        let leaf = ca.leaf(&["127.0.0.1", "localhost"]);
         let tls = PeerTls {
-            ca_pem: &c.ca_pem,
-            chain_pem: &c.chain_pem,
-            key_pem: &c.key_pem,
+            ca_pem: &ca.pem,
+            chain_pem: &leaf.chain_pem,
+            key_pem: &leaf.key_pem,
         };
         let (node, ready) = NodePeer::start("127.0.0.1", tls, START_TIMEOUT);
         let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
@@ -109,7 +71,7 @@ impl Peer {
             token_url: format!("{issuer}/token"),
             strict_token_url: format!("{issuer}/strict/token"),
             issuer,
-            ca_pem: c.ca_pem,
+            ca_pem: ca.pem,
         }
     }
 

@@ -6,48 +6,8 @@
 use picoauth_std::tokens::{PostgresStore, StoreError};
 use picoauth_std::Trust;
 use picoauth_test_support::cli::run;
+use picoauth_test_support::pki::TestCa;
 use picoauth_test_support::postgres::{Cluster, ServerTls};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-
-/// A CA, as PEM, and what it signs.
-struct Ca {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate().expect("CA key");
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let cert = params.self_signed(&key).expect("CA certificate");
-    Ca {
-        pem: cert.pem(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-/// A server certificate for `localhost` only (chain PEM, key PEM).
-fn leaf(ca: &Ca) -> (String, String) {
-    let key = KeyPair::generate().expect("leaf key");
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("leaf params");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "picoauth test database");
-    params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.use_authority_key_identifier_extension = true;
-    let cert = params
-        .signed_by(&key, &ca.issuer)
-        .expect("leaf certificate");
-    (format!("{}{}", cert.pem(), ca.pem), key.serialize_pem())
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -69,11 +29,12 @@ fn connect(config: &str, trust: &Trust) -> Result<(), String> {
 
 #[test]
 fn tls_to_a_tcp_host_is_required_and_verified() {
-    let ours = ca("picoauth test database CA");
-    let (chain_pem, key_pem) = leaf(&ours);
+    let ours = TestCa::new("picoauth test database CA");
+    // For localhost only.
+    let leaf = ours.leaf(&["localhost"]);
     let cluster = Cluster::start_tcp(Some(ServerTls {
-        chain_pem: &chain_pem,
-        key_pem: &key_pem,
+        chain_pem: &leaf.chain_pem,
+        key_pem: &leaf.key_pem,
     }));
     let port = cluster.port();
     // `hostaddr` is the address connected to, `host` the name the certificate must hold.
@@ -91,7 +52,7 @@ fn tls_to_a_tcp_host_is_required_and_verified() {
     assert!(e.contains("invalid peer certificate: UnknownIssuer"), "{e}");
 
     // A chain to another CA (what an attacker in the middle could present): refused.
-    let theirs = ca("someone else's CA");
+    let theirs = TestCa::new("someone else's CA");
     let e = connect(
         &named("localhost"),
         &Trust::only_pem(theirs.pem.as_bytes()).unwrap(),

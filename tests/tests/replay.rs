@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_std::{Client, Error, OwnedOutcome};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use picoauth_test_support::pki::TestCa;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 #[derive(Clone, Copy, Debug)]
@@ -152,16 +152,8 @@ fn read_request(s: &mut impl Read) -> Option<String> {
 }
 
 fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
+    let ca = TestCa::new("picoauth replay test CA");
+    let leaf = ca.leaf(&["127.0.0.1"]);
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -169,11 +161,11 @@ fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
     .unwrap()
     .with_no_client_auth()
     .with_single_cert(
-        vec![CertificateDer::from(leaf.der().to_vec())],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        vec![CertificateDer::from(leaf.der)],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der)),
     )
     .unwrap();
-    (Arc::new(config), ca_cert.pem())
+    (Arc::new(config), ca.pem)
 }
 
 fn request<'a>(p: &'a Provider<'a>, code: &'a str) -> TokenRequest<'a> {
