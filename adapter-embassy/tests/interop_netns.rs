@@ -31,7 +31,7 @@
 
 use core::time::Duration;
 use std::sync::mpsc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use embassy_executor::Spawner;
 use embassy_net::Stack;
@@ -43,14 +43,11 @@ use picoauth::request::{ClientAuth, Grant, TokenRequest};
 use picoauth_embassy::{
     anchor_from_trusted_cert, exchange, CertificateDer, CertificateError, Config, Error, Storage,
 };
+use picoauth_local_provider::pki::TestCa;
 use picoauth_test_support::netns::{
     is_child, run_client, say, start_stack, Dns, NetnsRun, SystemClock, LINUX_IP,
 };
 use picoauth_test_support::node::{node_or_panic, NodePeer, PeerTls};
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
-};
 
 const TEST_NAME: &str = "embassy_against_oidc_provider_in_a_netns";
 /// Not `netns.rs`'s names, so the two can run back to back (or at once).
@@ -126,47 +123,17 @@ struct Certs {
 }
 
 fn certs() -> Certs {
-    // Whole years are all the dates need; rcgen takes calendar dates.
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let year = 1970 + i32::try_from(secs / 31_556_952).unwrap_or(0);
-    let (not_before, not_after) = (date_time_ymd(year - 1, 1, 1), date_time_ymd(year + 2, 1, 1));
-
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.distinguished_name
-        .push(DnType::CommonName, "picoauth embassy interop test CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    ca.not_before = not_before;
-    ca.not_after = not_after;
-    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-
-    let other_key = KeyPair::generate().expect("other CA key");
-    let other_ca = ca.self_signed(&other_key).expect("other CA certificate");
-    let issuer = Issuer::new(ca, ca_key);
-
-    let leaf_key = KeyPair::generate().expect("leaf key");
+    let ca = TestCa::new("picoauth embassy interop test CA").expect("CA");
+    // The same name, another key: found as the issuer, its signature then fails.
+    let other = TestCa::new("picoauth embassy interop test CA").expect("other CA");
     let ip = LINUX_IP.map(|b| b.to_string()).join(".");
-    let mut leaf = CertificateParams::new(vec![HOST.to_owned(), ip]).expect("leaf params");
-    leaf.distinguished_name
-        .push(DnType::CommonName, "picoauth embassy interop peer");
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    leaf.not_before = not_before;
-    leaf.not_after = not_after;
-    let leaf_cert = leaf
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf certificate");
+    let leaf = ca.leaf(&[HOST, &ip]).expect("leaf certificate");
     Certs {
-        ca_der: ca_cert.der().to_vec(),
-        other_ca_der: other_ca.der().to_vec(),
-        ca_pem: ca_cert.pem(),
-        chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
-        key_pem: leaf_key.serialize_pem(),
+        ca_der: ca.der,
+        other_ca_der: other.der,
+        ca_pem: ca.pem,
+        chain_pem: leaf.chain_pem,
+        key_pem: leaf.key_pem,
     }
 }
 

@@ -78,6 +78,7 @@
 mod authorize;
 mod lifecycle;
 mod pinterest;
+pub mod pki;
 mod request;
 mod rfc6749;
 mod server;

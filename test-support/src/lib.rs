@@ -32,8 +32,6 @@ pub mod lifecycle;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod node;
-#[cfg(feature = "pki")]
-pub mod pki;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod ready;

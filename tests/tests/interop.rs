@@ -21,9 +21,9 @@ use picoauth::http::response::{ResponseReader, Status};
 use picoauth::pkce::CodeVerifier;
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
+use picoauth_local_provider::pki::TestCa;
 use picoauth_std::{asynch, Client, OwnedOutcome, Trust};
 use picoauth_test_support::node::{NodePeer, PeerTls};
-use picoauth_test_support::pki::TestCa;
 
 /// The clients configured in `tests/interop/server.mjs`. The odd one's id and secret
 /// hold every character that RFC 6749 §2.3.1 form-encoding changes.
@@ -56,8 +56,8 @@ struct Peer {
 
 impl Peer {
     fn start() -> Self {
-        let ca = TestCa::new("picoauth interop test CA");
-        let leaf = ca.leaf(&["127.0.0.1", "localhost"]);
+        let ca = TestCa::new("picoauth interop test CA").unwrap();
+        let leaf = ca.leaf(&["127.0.0.1", "localhost"]).unwrap();
         let tls = PeerTls {
             ca_pem: &ca.pem,
             chain_pem: &leaf.chain_pem,

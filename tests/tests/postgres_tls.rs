@@ -3,10 +3,10 @@
 //! is refused rather than used in clear text, and `sslmode=disable` is honoured only
 //! for a loopback address. Needs Debian's `postgresql` (CI installs it).
 
+use picoauth_local_provider::pki::TestCa;
 use picoauth_std::tokens::{PostgresStore, StoreError};
 use picoauth_std::Trust;
 use picoauth_test_support::cli::run;
-use picoauth_test_support::pki::TestCa;
 use picoauth_test_support::postgres::{Cluster, ServerTls};
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -29,9 +29,9 @@ fn connect(config: &str, trust: &Trust) -> Result<(), String> {
 
 #[test]
 fn tls_to_a_tcp_host_is_required_and_verified() {
-    let ours = TestCa::new("picoauth test database CA");
+    let ours = TestCa::new("picoauth test database CA").unwrap();
     // For localhost only.
-    let leaf = ours.leaf(&["localhost"]);
+    let leaf = ours.leaf(&["localhost"]).unwrap();
     let cluster = Cluster::start_tcp(Some(ServerTls {
         chain_pem: &leaf.chain_pem,
         key_pem: &leaf.key_pem,
@@ -52,7 +52,7 @@ fn tls_to_a_tcp_host_is_required_and_verified() {
     assert!(e.contains("invalid peer certificate: UnknownIssuer"), "{e}");
 
     // A chain to another CA (what an attacker in the middle could present): refused.
-    let theirs = TestCa::new("someone else's CA");
+    let theirs = TestCa::new("someone else's CA").unwrap();
     let e = connect(
         &named("localhost"),
         &Trust::only_pem(theirs.pem.as_bytes()).unwrap(),

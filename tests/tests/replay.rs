@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use picoauth::provider::{Endpoint, Provider};
 use picoauth::request::{ClientAuth, Grant, TokenRequest};
+use picoauth_local_provider::pki::TestCa;
 use picoauth_std::{Client, Error, OwnedOutcome};
-use picoauth_test_support::pki::TestCa;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 #[derive(Clone, Copy, Debug)]
@@ -152,8 +152,8 @@ fn read_request(s: &mut impl Read) -> Option<String> {
 }
 
 fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
-    let ca = TestCa::new("picoauth replay test CA");
-    let leaf = ca.leaf(&["127.0.0.1"]);
+    let ca = TestCa::new("picoauth replay test CA").unwrap();
+    let leaf = ca.leaf(&["127.0.0.1"]).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
