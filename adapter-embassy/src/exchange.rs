@@ -29,8 +29,9 @@ use zeroize::Zeroize as _;
 ///
 /// `buf` holds the HTTP request and then the whole response; the returned [`Answer`]
 /// (the [`Outcome`](picoauth::exchange::Outcome) and the response: status,
-/// `Retry-After`, `WWW-Authenticate`) borrows it (size it with [`EXCHANGE_BUF_LEN`](crate::EXCHANGE_BUF_LEN)). `rng` seeds
-/// the TLS key exchange: use a hardware RNG.
+/// `Retry-After`, `WWW-Authenticate`) borrows it (size it with
+/// [`EXCHANGE_BUF_LEN`](crate::EXCHANGE_BUF_LEN)). `rng` seeds the TLS key exchange:
+/// use a hardware RNG.
 ///
 /// Every step has its own timeout, and [`Timeouts::total`](crate::Timeouts::total)
 /// bounds the whole exchange up to the last byte of the response

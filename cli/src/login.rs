@@ -523,8 +523,7 @@ fn wait_for_callback(
 }
 
 /// Reads one request head, all of it before `deadline`, and returns the target of a
-/// `GET`, or `None`.
-/// The target of a `GET`; it carries the authorization code, so it and the head it
+/// `GET`, or `None`. The target carries the authorization code, so it and the head it
 /// was read from are wiped when dropped.
 fn read_request_target(stream: &mut TcpStream, deadline: Instant) -> Option<Zeroizing<String>> {
     let _ = stream.set_nonblocking(false);

@@ -32,6 +32,11 @@ pub struct Leaf {
     pub spki_der: Vec<u8>,
 }
 
+/// A valid leaf's dates around `now`: from a day ago for 30 days.
+pub(crate) fn valid_window(now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
+    (now - Duration::days(1), now + Duration::days(30))
+}
+
 impl TestCa {
     /// A new CA named `name`.
     ///
@@ -60,14 +65,9 @@ impl TestCa {
     /// # Errors
     /// rcgen fails (a name it cannot encode).
     pub fn leaf(&self, names: &[&str]) -> Result<Leaf, rcgen::Error> {
-        let now = OffsetDateTime::now_utc();
+        let (not_before, not_after) = valid_window(OffsetDateTime::now_utc());
         let names = names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
-        self.leaf_valid(
-            "picoauth test server",
-            names,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
+        self.leaf_valid("picoauth test server", names, not_before, not_after)
     }
 
     /// A server certificate named `common_name` for `names`, valid from `not_before`

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration as TimeDuration, OffsetDateTime};
 
-use super::pki::TestCa;
+use super::pki::{valid_window, TestCa};
 use super::{LeafValidity, TlsVersions};
 
 /// A fresh CA and a leaf it signed.
@@ -23,7 +23,7 @@ pub(super) fn generate(names: &[String], validity: LeafValidity) -> Result<Certs
     let now = OffsetDateTime::now_utc();
     let ca = TestCa::new("picoauth local provider test CA")?;
     let (not_before, not_after) = match validity {
-        LeafValidity::Valid => (now - TimeDuration::days(1), now + TimeDuration::days(30)),
+        LeafValidity::Valid => valid_window(now),
         LeafValidity::Expired => (now - TimeDuration::days(2), now - TimeDuration::days(1)),
         LeafValidity::NotYetValid => (now + TimeDuration::days(1), now + TimeDuration::days(30)),
     };

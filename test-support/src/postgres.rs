@@ -27,6 +27,28 @@ pub struct ServerTls<'a> {
     pub key_pem: &'a str,
 }
 
+/// Where the cluster listens besides its Unix socket.
+enum Listen<'a> {
+    /// The socket only.
+    Socket,
+    /// Also 127.0.0.1, with TLS (this certificate) or without.
+    Tcp(Option<ServerTls<'a>>),
+}
+
+/// Gives `path` (and what is below it) to the `postgres` user.
+fn give_to_postgres(path: &Path) {
+    let ok = Command::new("chown")
+        .args(["-R", "postgres:"])
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "chown of {} to `postgres` failed (no such user?)",
+        path.display()
+    );
+}
+
 fn find_bin() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("PICOAUTH_PG_BIN") {
         return Ok(PathBuf::from(dir));
@@ -75,17 +97,17 @@ impl Cluster {
     /// Creates and starts a cluster; panics with a clear message when PostgreSQL is
     /// not installed.
     pub fn start() -> Self {
-        Self::start_with(None)
+        Self::start_with(Listen::Socket)
     }
 
     /// Creates and starts a cluster that also listens on 127.0.0.1 ([`port`](Self::port),
     /// a free one). With `tls`, TCP clients must use TLS (`hostssl` only) with that
     /// certificate; without, TCP has no TLS at all (`ssl=off`).
     pub fn start_tcp(tls: Option<ServerTls<'_>>) -> Self {
-        Self::start_with(Some(tls))
+        Self::start_with(Listen::Tcp(tls))
     }
 
-    fn start_with(tcp: Option<Option<ServerTls<'_>>>) -> Self {
+    fn start_with(listen: Listen<'_>) -> Self {
         let bin = find_bin().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new()
             .prefix("picoauth-pg-")
@@ -93,23 +115,14 @@ impl Cluster {
             .unwrap();
         let as_postgres = is_root();
         if as_postgres {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:"])
-                .arg(dir.path())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(
-                ok,
-                "chown of the cluster directory to `postgres` failed (no such user?)"
-            );
+            give_to_postgres(dir.path());
         }
-        let port = match tcp {
-            Some(_) => std::net::TcpListener::bind("127.0.0.1:0")
+        let port = match listen {
+            Listen::Tcp(_) => std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
                 .expect("a free loopback port"),
-            None => 5432,
+            Listen::Socket => 5432,
         };
         let c = Self {
             dir,
@@ -135,9 +148,9 @@ impl Cluster {
             "-k {} -p {port} -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             c.dir.path().display()
         );
-        match &tcp {
-            None => opts.push_str(" -c listen_addresses=''"),
-            Some(tls) => {
+        match &listen {
+            Listen::Socket => opts.push_str(" -c listen_addresses=''"),
+            Listen::Tcp(tls) => {
                 opts.push_str(" -c listen_addresses=127.0.0.1");
                 let hba = match tls {
                     Some(t) => {
@@ -187,12 +200,7 @@ impl Cluster {
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         if self.as_postgres {
-            let ok = Command::new("chown")
-                .arg("postgres:")
-                .arg(&path)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "chown of {} to `postgres` failed", path.display());
+            give_to_postgres(&path);
         }
     }
 

@@ -71,11 +71,28 @@ impl core::fmt::Debug for PostgresStore {
 /// `config` parsed, with the TLS rules of [`PostgresStore`] applied.
 fn secured(config: &str) -> Result<Config, StoreError> {
     let mut config: Config = config.parse().map_err(backend)?;
-    let hosts = config.get_hosts();
-    let tcp = hosts.iter().any(|h| matches!(h, Host::Tcp(_)));
-    // The address connected to decides what is local: `hostaddr` when given.
-    let remote = if config.get_hostaddrs().is_empty() {
-        hosts.iter().find_map(|h| match h {
+    match config.get_ssl_mode() {
+        SslMode::Disable => {
+            if let Some(host) = remote_host(&config) {
+                return Err(StoreError::TlsRequired { host });
+            }
+        }
+        SslMode::Require => {}
+        // `prefer` (the default) would go on in clear text when the answer is "no TLS".
+        _ => {
+            if config.get_hosts().iter().any(|h| matches!(h, Host::Tcp(_))) {
+                config.ssl_mode(SslMode::Require);
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// The first host `config` connects to that is not local. The address connected to
+/// decides: `hostaddr` when given, else the host names.
+fn remote_host(config: &Config) -> Option<String> {
+    if config.get_hostaddrs().is_empty() {
+        config.get_hosts().iter().find_map(|h| match h {
             Host::Tcp(name) if !is_loopback_name(name) => Some(name.clone()),
             _ => None,
         })
@@ -85,22 +102,7 @@ fn secured(config: &str) -> Result<Config, StoreError> {
             .iter()
             .find(|a| !a.is_loopback())
             .map(ToString::to_string)
-    };
-    match config.get_ssl_mode() {
-        SslMode::Disable => {
-            if let Some(host) = remote {
-                return Err(StoreError::TlsRequired { host });
-            }
-        }
-        SslMode::Require => {}
-        // `prefer` (the default) would go on in clear text when the answer is "no TLS".
-        _ => {
-            if tcp {
-                config.ssl_mode(SslMode::Require);
-            }
-        }
     }
-    Ok(config)
 }
 
 /// `localhost` or a loopback IP address.
